@@ -1,0 +1,24 @@
+# `make lab` opens the course, `make test` runs every test. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: lab test release clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements-dev.txt -e .
+	touch $@
+
+lab: $(BIN)/.installed
+	$(BIN)/jupyter lab notebooks/
+
+test: $(BIN)/.installed
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+
+release: $(BIN)/.installed
+	$(BIN)/course release
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,50 @@
+"""course_lib.data: datasets, preprocessing and augmentation.
+
+* datasets: load_dataset("digits" or "cifar10"), default_dataset_name().
+* preprocessing: fit_* on training data, then apply to every split.
+* augmentation: random flips, crops, colour jitter and mixup on (N, C, H, W)
+  numpy batches, driven by a np.random.Generator.
+"""
+
+from course_lib.data.datasets import (
+    DATASET_NAMES,
+    default_data_dir,
+    default_dataset_name,
+    download_cifar10,
+    load_dataset,
+)
+from course_lib.data.preprocessing import (
+    fit_channel_mean,
+    fit_mean_image,
+    fit_pca,
+    fit_standardization,
+    pca_project,
+    pca_reconstruct,
+    standardize,
+    subtract_channel_mean,
+    subtract_mean_image,
+    whiten,
+)
+from course_lib.data.augmentation import color_jitter, mixup, random_crop, random_horizontal_flip
+
+__all__ = [
+    "DATASET_NAMES",
+    "default_data_dir",
+    "default_dataset_name",
+    "download_cifar10",
+    "load_dataset",
+    "fit_channel_mean",
+    "fit_mean_image",
+    "fit_pca",
+    "fit_standardization",
+    "pca_project",
+    "pca_reconstruct",
+    "standardize",
+    "subtract_channel_mean",
+    "subtract_mean_image",
+    "whiten",
+    "color_jitter",
+    "mixup",
+    "random_crop",
+    "random_horizontal_flip",
+]

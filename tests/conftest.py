@@ -1,0 +1,5 @@
+"""Shared pytest set-up: plots render off-screen in plain tests (kernels keep inline)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
