@@ -15,7 +15,7 @@ lab: $(BIN)/.installed
 	$(BIN)/jupyter lab notebooks/
 
 test: $(BIN)/.installed
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile
 
 release: $(BIN)/.installed
 	$(BIN)/course release

@@ -3,3 +3,6 @@
 import matplotlib
 
 matplotlib.use("Agg")
+
+# Notebooks under tests/ are fixtures that tests open themselves; only lessons run as nbmake items.
+collect_ignore_glob = ["**/*.ipynb"]
