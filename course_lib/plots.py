@@ -1,0 +1,288 @@
+"""The course's figures: each function takes data and returns (figure, axes).
+
+Nothing here calls plt.show(): a notebook shows the returned figure, a script
+saves it. Functions that draw one panel accept `ax` to draw into an existing
+axes (their figure is then ax.figure).
+
+- activation_histograms, gradient_histograms: one histogram per layer, from
+  course_lib.initialization.activation_statistics.
+- layer_statistics: per-layer mean and std of activations (and gradients).
+- loss_curve (with exponential smoothing), accuracy_curves, training_curves
+  (both from a course_lib.solver.Solver).
+- update_ratios: update/weight ratio per parameter on a log axis, with the
+  lecture's 1e-3 reference line.
+- filter_grid: first-layer weights as a grid of images.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from course_lib.checks import check_array
+
+# The lecture's rule of thumb: each update changes a weight by about 1e-3 of its size.
+REFERENCE_UPDATE_RATIO = 1e-3
+
+
+def _axes(ax, figsize):
+    """Return (figure, ax): the given axes' figure, or a new figure with one axes."""
+    if ax is None:
+        return plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
+def _layer_histograms(arrays, title, xlabel, bins):
+    """One histogram per layer in a row; each panel names the layer's mean and std."""
+    if len(arrays) == 0:
+        raise ValueError(f"{xlabel} must hold at least one layer, got none")
+    values = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
+    low = min(v.min() for v in values)
+    high = max(v.max() for v in values)
+    if low == high:
+        low, high = low - 1, high + 1
+    fig, axes = plt.subplots(1, len(values), figsize=(1.7 * len(values) + 1, 2.6), sharey=True, squeeze=False)
+    axes = axes[0]
+    for layer, (ax, v) in enumerate(zip(axes, values), start=1):
+        ax.hist(v, bins=bins, range=(low, high), color="tab:blue")
+        ax.set_title(f"layer {layer}\nmean {v.mean():.2g}\nstd {v.std():.2g}", fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel("count")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig, axes
+
+
+def activation_histograms(stats, bins=50):
+    """Histogram of every layer's activations, side by side (the lecture's figure).
+
+    Inputs:
+    - stats: the dict of course_lib.initialization.activation_statistics; uses
+      stats["activations"], a list of L arrays (N, D).
+    - bins: number of histogram bins (int), over one range shared by all layers.
+
+    Returns (figure, axes) with axes an array of L Axes.
+    """
+    return _layer_histograms(stats["activations"], "Activations per layer", "activation", bins)
+
+
+def gradient_histograms(stats, bins=50):
+    """Histogram of every layer's pre-activation gradient, side by side.
+
+    Inputs:
+    - stats: the dict of course_lib.initialization.activation_statistics; uses
+      stats["gradients"], a list of L arrays (N, D).
+    - bins: number of histogram bins (int).
+
+    Returns (figure, axes) with axes an array of L Axes.
+    """
+    return _layer_histograms(stats["gradients"], "Gradients per layer", "gradient", bins)
+
+
+def layer_statistics(stats):
+    """Per-layer mean and std of the activations (and of the gradients when given).
+
+    Inputs:
+    - stats: a dict with "means" and "stds" (arrays (L,)), and optionally
+      "grad_means" and "grad_stds" (arrays (L,)), as returned by
+      course_lib.initialization.activation_statistics.
+
+    Returns (figure, (mean_axes, std_axes)); the std panel uses a log scale
+    (symlog when a std is exactly 0, as with zero initialization).
+    """
+    means = check_array("stats['means']", stats["means"], ndim=1, dims="(L,)")
+    stds = check_array("stats['stds']", stats["stds"], shape=means.shape, dims=f"({means.size},)")
+    layers = np.arange(1, means.size + 1)
+    fig, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(10, 3.5))
+    ax_mean.plot(layers, means, "o-", label="activations")
+    ax_std.plot(layers, stds, "o-", label="activations")
+    std_values = [stds]
+    if "grad_stds" in stats:
+        ax_mean.plot(layers, stats["grad_means"], "s--", label="gradients")
+        ax_std.plot(layers, stats["grad_stds"], "s--", label="gradients")
+        std_values.append(np.asarray(stats["grad_stds"]))
+    ax_mean.set_title("Mean per layer")
+    ax_std.set_title("Standard deviation per layer")
+    if all(np.all(v > 0) for v in std_values):
+        ax_std.set_yscale("log")
+    else:
+        ax_std.set_yscale("symlog", linthresh=1e-8)
+    for ax, label in ((ax_mean, "mean"), (ax_std, "std")):
+        ax.set_xlabel("layer")
+        ax.set_ylabel(label)
+        ax.set_xticks(layers)
+        ax.legend()
+    fig.tight_layout()
+    return fig, (ax_mean, ax_std)
+
+
+def smooth(values, smoothing):
+    """Exponential moving average with bias correction (as in TensorBoard).
+
+    Inputs:
+    - values: array-like (T,) of numbers.
+    - smoothing: weight of the past in [0, 1); 0 returns the values unchanged.
+
+    Returns a float64 array (T,): s_t = a s_{t-1} + (1 - a) v_t, divided by
+    (1 - a^t) so the first points are not pulled toward zero.
+    """
+    values = check_array("values", values, ndim=1, dims="(T,)").astype(np.float64)
+    if not 0 <= smoothing < 1:
+        raise ValueError(f"smoothing must lie in [0, 1), got {smoothing!r}")
+    average = 0.0
+    out = np.empty_like(values)
+    for t, value in enumerate(values, start=1):
+        average = smoothing * average + (1 - smoothing) * value
+        out[t - 1] = average / (1 - smoothing**t)
+    return out
+
+
+def loss_curve(loss_history, smoothing=0.0, ax=None):
+    """The training loss per iteration, with an optional smoothed line on top.
+
+    Inputs:
+    - loss_history: array-like (T,), one loss per iteration.
+    - smoothing: weight of the exponential moving average in [0, 1); with 0
+      only the raw loss is drawn.
+    - ax: optional Axes to draw into.
+
+    Returns (figure, ax).
+    """
+    losses = check_array("loss_history", loss_history, ndim=1, dims="(T,)").astype(np.float64)
+    fig, ax = _axes(ax, (6, 4))
+    steps = np.arange(losses.size)
+    if smoothing > 0:
+        ax.plot(steps, losses, color="tab:blue", alpha=0.3, lw=1, label="loss")
+        ax.plot(steps, smooth(losses, smoothing), color="tab:blue", lw=2, label=f"smoothed ({smoothing:g})")
+        ax.legend()
+    else:
+        ax.plot(steps, losses, color="tab:blue", lw=1)
+    ax.set_title("Training loss")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    return fig, ax
+
+
+def accuracy_curves(train_acc_history, val_acc_history, ax=None):
+    """Training and validation accuracy per epoch; the gap between them is overfitting.
+
+    Inputs:
+    - train_acc_history, val_acc_history: array-likes (E,) of fractions in [0, 1].
+    - ax: optional Axes to draw into.
+
+    Returns (figure, ax).
+    """
+    train = check_array("train_acc_history", train_acc_history, ndim=1, dims="(E,)")
+    val = check_array("val_acc_history", val_acc_history, shape=train.shape, dims=f"({train.size},)")
+    fig, ax = _axes(ax, (6, 4))
+    epochs = np.arange(train.size)
+    ax.plot(epochs, train, "o-", label="train")
+    ax.plot(epochs, val, "s-", label="validation")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Accuracy")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.legend()
+    return fig, ax
+
+
+def training_curves(solver, smoothing=0.9):
+    """Loss curve and train/validation accuracy of a trained Solver, side by side.
+
+    Inputs:
+    - solver: a course_lib.solver.Solver after .train(); uses loss_history,
+      train_acc_history and val_acc_history.
+    - smoothing: as in loss_curve.
+
+    Returns (figure, (loss_axes, accuracy_axes)).
+    """
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    loss_curve(solver.loss_history, smoothing, ax=ax_loss)
+    accuracy_curves(solver.train_acc_history, solver.val_acc_history, ax=ax_acc)
+    fig.tight_layout()
+    return fig, (ax_loss, ax_acc)
+
+
+def update_ratios(update_ratio_history, ax=None):
+    """Update/weight ratio of each parameter over training, on a log axis.
+
+    Inputs:
+    - update_ratio_history: dict parameter name -> array-like (T,) of ratios
+      ||learning step|| / ||weights|| (e.g. Solver.update_ratio_history).
+    - ax: optional Axes to draw into.
+
+    Returns (figure, ax). A dashed line marks the lecture's 1e-3 reference:
+    much lower means the learning rate is too low, much higher too high.
+    """
+    if not update_ratio_history:
+        raise ValueError("update_ratio_history must map at least one parameter name to its ratios")
+    fig, ax = _axes(ax, (6, 4))
+    for name, ratios in update_ratio_history.items():
+        ratios = check_array(f"update_ratio_history[{name!r}]", ratios, ndim=1, dims="(T,)")
+        ax.plot(np.arange(ratios.size), ratios, lw=1.2, label=name)
+    ax.axhline(REFERENCE_UPDATE_RATIO, color="black", ls="--", lw=1, label="1e-3 reference")
+    ax.set_yscale("log")
+    ax.set_title("Update / weight ratio")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("‖update‖ / ‖weights‖")
+    ax.legend(fontsize=8)
+    return fig, ax
+
+
+def filter_images(weights, image_shape=None):
+    """Turn first-layer weights into images (F, H, W, C) scaled to [0, 1].
+
+    Inputs:
+    - weights: (F, C, H, W) convolution filters, or (D, M) affine weights
+      whose M columns are images of D = C * H * W pixels.
+    - image_shape: (C, H, W) of the input images; required for (D, M) weights.
+
+    Returns a float64 array (F, H, W, C), each filter min-max scaled on its own.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim == 2:
+        if image_shape is None or int(np.prod(image_shape)) != weights.shape[0]:
+            raise ValueError(
+                f"image_shape must be (C, H, W) with C * H * W = weights.shape[0] = {weights.shape[0]} "
+                f"for weights of shape (D, M), got {image_shape!r}")
+        weights = weights.T.reshape((weights.shape[1],) + tuple(image_shape))
+    weights = check_array("weights", weights, ndim=4, dims="(F, C, H, W) or (D, M)")
+    images = weights.transpose(0, 2, 3, 1)
+    low = images.min(axis=(1, 2, 3), keepdims=True)
+    span = images.max(axis=(1, 2, 3), keepdims=True) - low
+    return (images - low) / np.where(span > 0, span, 1.0)
+
+
+def filter_grid(weights, image_shape=None, padding=1, ax=None):
+    """First-layer filters as one image grid (each filter scaled on its own).
+
+    Inputs:
+    - weights, image_shape: as in filter_images.
+    - padding: pixels between filters (int >= 0).
+    - ax: optional Axes to draw into.
+
+    Returns (figure, ax). One-channel filters are drawn in grey, three-channel
+    ones in colour; other channel counts raise ValueError.
+    """
+    images = filter_images(weights, image_shape)
+    count, height, width, channels = images.shape
+    if channels not in (1, 3):
+        raise ValueError(f"weights must have C = 1 or 3 channels to be drawn as images, got C = {channels}")
+    columns = int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / columns))
+    grid = np.ones((rows * (height + padding) + padding, columns * (width + padding) + padding, channels))
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        top = padding + row * (height + padding)
+        left = padding + column * (width + padding)
+        grid[top:top + height, left:left + width] = image
+    fig, ax = _axes(ax, (5, 5))
+    if channels == 1:
+        ax.imshow(grid[:, :, 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    else:
+        ax.imshow(grid, interpolation="nearest")
+    ax.set_title(f"First-layer filters ({count})")
+    ax.set_xlabel(f"filter column (each {width} px wide)")
+    ax.set_ylabel(f"filter row (each {height} px high)")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return fig, ax

@@ -1,0 +1,156 @@
+"""course_lib.plots: each figure holds the data it was given, with title, labels and legend."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from course_lib import plots
+from course_lib.data import load_dataset
+from course_lib.initialization import activation_statistics
+from course_lib.models import FullyConnectedNet
+from course_lib.solver import Solver
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def stats():
+    return activation_statistics("tanh", "xavier", num_layers=4, width=30, num_samples=50, seed=0)
+
+
+def assert_labelled(ax):
+    assert ax.get_title(), "missing title"
+    assert ax.get_xlabel(), "missing x label"
+    assert ax.get_ylabel(), "missing y label"
+
+
+def test_activation_histograms_one_panel_per_layer(stats):
+    fig, axes = plots.activation_histograms(stats, bins=20)
+    assert len(axes) == 4
+    assert fig._suptitle.get_text() == "Activations per layer"
+    for layer, (ax, values) in enumerate(zip(axes, stats["activations"]), start=1):
+        heights = [patch.get_height() for patch in ax.patches]
+        assert len(heights) == 20 and sum(heights) == values.size
+        assert f"layer {layer}" in ax.get_title() and f"std {values.std():.2g}" in ax.get_title()
+        assert ax.get_xlabel() == "activation"
+    assert axes[0].get_ylabel() == "count"
+
+
+def test_gradient_histograms_use_the_gradients(stats):
+    fig, axes = plots.gradient_histograms(stats, bins=10)
+    edges = [patch.get_x() for patch in axes[0].patches]
+    low = min(g.min() for g in stats["gradients"])
+    assert edges[0] == pytest.approx(low)
+    assert f"std {stats['gradients'][2].std():.2g}" in axes[2].get_title()
+
+
+def test_layer_statistics_plots_means_and_stds(stats):
+    fig, (ax_mean, ax_std) = plots.layer_statistics(stats)
+    for ax in (ax_mean, ax_std):
+        assert_labelled(ax)
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["activations", "gradients"]
+    np.testing.assert_allclose(ax_mean.lines[0].get_ydata(), stats["means"])
+    np.testing.assert_allclose(ax_std.lines[0].get_ydata(), stats["stds"])
+    np.testing.assert_allclose(ax_std.lines[1].get_ydata(), stats["grad_stds"])
+    assert ax_std.get_yscale() == "log"
+
+
+def test_layer_statistics_of_zero_init_uses_symlog():
+    zero = activation_statistics("tanh", "zero", num_layers=3, width=10, num_samples=20)
+    _, (_, ax_std) = plots.layer_statistics(zero)
+    assert ax_std.get_yscale() == "symlog"
+
+
+def test_smooth_is_a_bias_corrected_moving_average():
+    values = np.array([4.0, 2.0, 3.0, 1.0])
+    smoothed = plots.smooth(values, 0.5)
+    assert smoothed[0] == values[0]  # bias correction: no pull toward 0
+    average, expected = 0.0, []
+    for t, v in enumerate(values, start=1):
+        average = 0.5 * average + 0.5 * v
+        expected.append(average / (1 - 0.5**t))
+    np.testing.assert_allclose(smoothed, expected)
+    np.testing.assert_array_equal(plots.smooth(values, 0.0), values)
+    with pytest.raises(ValueError, match="smoothing"):
+        plots.smooth(values, 1.0)
+
+
+def test_loss_curve_raw_and_smoothed():
+    losses = np.linspace(2.3, 0.5, 30) + 0.1 * np.sin(np.arange(30))
+    fig, ax = plots.loss_curve(losses, smoothing=0.8)
+    assert_labelled(ax)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), losses)
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), plots.smooth(losses, 0.8))
+    assert len(ax.get_legend().get_texts()) == 2
+    _, plain = plots.loss_curve(losses)
+    assert len(plain.lines) == 1 and plain.get_legend() is None
+    with pytest.raises(ValueError, match="loss_history"):
+        plots.loss_curve(np.ones((3, 2)))
+
+
+def test_accuracy_curves():
+    fig, ax = plots.accuracy_curves([0.1, 0.5, 0.8], [0.1, 0.45, 0.6])
+    assert_labelled(ax)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "validation"]
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.1, 0.45, 0.6])
+    with pytest.raises(ValueError, match="val_acc_history"):
+        plots.accuracy_curves([0.1, 0.5], [0.1])
+
+
+def test_training_curves_from_a_solver():
+    data = load_dataset("digits", num_train=100)
+    model = FullyConnectedNet([20], weight_scale=1e-2, dtype=np.float64, seed=0)
+    solver = Solver(model, data, optim_config={"learning_rate": 0.1}, batch_size=50, num_epochs=2,
+                    verbose=False, seed=0)
+    solver.train()
+    fig, (ax_loss, ax_acc) = plots.training_curves(solver, smoothing=0.5)
+    np.testing.assert_allclose(ax_loss.lines[0].get_ydata(), solver.loss_history)
+    np.testing.assert_allclose(ax_acc.lines[0].get_ydata(), solver.train_acc_history)
+    np.testing.assert_allclose(ax_acc.lines[1].get_ydata(), solver.val_acc_history)
+
+
+def test_update_ratios_has_the_reference_line():
+    history = {"W1": [1e-2, 3e-3, 1e-3], "W2": [1e-4, 2e-4, 5e-4]}
+    fig, ax = plots.update_ratios(history)
+    assert_labelled(ax)
+    assert ax.get_yscale() == "log"
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), history["W2"])
+    reference = ax.lines[2]
+    np.testing.assert_allclose(reference.get_ydata(), [1e-3, 1e-3])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["W1", "W2", "1e-3 reference"]
+    with pytest.raises(ValueError, match="update_ratio_history"):
+        plots.update_ratios({})
+
+
+def test_filter_images_from_conv_and_affine_weights():
+    rng = np.random.default_rng(0)
+    conv = rng.standard_normal((5, 3, 4, 4))
+    images = plots.filter_images(conv)
+    assert images.shape == (5, 4, 4, 3)
+    np.testing.assert_allclose(images.min(axis=(1, 2, 3)), 0)
+    np.testing.assert_allclose(images.max(axis=(1, 2, 3)), 1)
+    # Each filter scaled on its own, pixels in the (H, W, C) layout.
+    first = conv[0].transpose(1, 2, 0)
+    np.testing.assert_allclose(images[0], (first - first.min()) / (first.max() - first.min()))
+
+    affine = rng.standard_normal((64, 7))  # (D, M): 7 hidden units looking at 8x8 digits
+    images = plots.filter_images(affine, image_shape=(1, 8, 8))
+    column = affine[:, 2].reshape(8, 8)
+    np.testing.assert_allclose(images[2, :, :, 0], (column - column.min()) / (column.max() - column.min()))
+    with pytest.raises(ValueError, match="image_shape"):
+        plots.filter_images(affine, image_shape=(1, 7, 7))
+
+
+def test_filter_grid_tiles_every_filter():
+    weights = np.arange(6 * 1 * 3 * 3, dtype=np.float64).reshape(6, 1, 3, 3)
+    fig, ax = plots.filter_grid(weights, padding=1)
+    assert_labelled(ax)
+    grid = ax.images[0].get_array()
+    assert grid.shape == (2 * 4 + 1, 3 * 4 + 1)  # 2 rows x 3 columns of 3x3 filters, 1 px apart
+    np.testing.assert_allclose(grid[1:4, 1:4], plots.filter_images(weights)[0, :, :, 0])
+    with pytest.raises(ValueError, match="C = 2"):
+        plots.filter_grid(np.ones((4, 2, 3, 3)))
