@@ -36,7 +36,8 @@ def init_weights(fan_in, fan_out, scheme, rng):
     - fan_in: number of inputs of the layer (positive int).
     - fan_out: number of outputs of the layer (positive int).
     - scheme: one of "zero", "small" (0.01 N(0, 1)), "large" (N(0, 1)),
-      "xavier" (N(0, 1) / sqrt(fan_in)), "he" (N(0, 1) / sqrt(fan_in / 2)).
+      "xavier" (N(0, 1) / sqrt(fan_in)), "he" (N(0, 1) / sqrt(fan_in / 2)),
+      or a positive number s meaning s * N(0, 1) (the models' `weight_scale`).
     - rng: a np.random.Generator (an int seed or None is passed to
       np.random.default_rng).
 
@@ -44,18 +45,21 @@ def init_weights(fan_in, fan_out, scheme, rng):
     Raises ValueError for an unknown scheme (listing the valid ones) or a
     non-positive size.
     """
-    check_choice("scheme", scheme, INIT_SCHEMES)
     check_positive("fan_in", fan_in)
     check_positive("fan_out", fan_out)
     shape = (int(fan_in), int(fan_out))
-    if scheme == "zero":
-        return np.zeros(shape)
-    scale = {
-        "small": 0.01,
-        "large": 1.0,
-        "xavier": 1.0 / np.sqrt(fan_in),
-        "he": 1.0 / np.sqrt(fan_in / 2),
-    }[scheme]
+    if isinstance(scheme, str):
+        check_choice("scheme", scheme, INIT_SCHEMES)
+        if scheme == "zero":
+            return np.zeros(shape)
+        scale = {
+            "small": 0.01,
+            "large": 1.0,
+            "xavier": 1.0 / np.sqrt(fan_in),
+            "he": 1.0 / np.sqrt(fan_in / 2),
+        }[scheme]
+    else:
+        scale = check_positive("scheme (a weight scale)", scheme)
     return scale * np.random.default_rng(rng).standard_normal(shape)
 
 

@@ -49,7 +49,9 @@ def _prepare(w, dw, config, defaults):
 
 def _state(config, key, w):
     """Return the state array config[key], starting at zeros shaped like w."""
-    state = config.setdefault(key, np.zeros_like(w))
+    if key not in config:
+        config[key] = np.zeros_like(w)
+    state = config[key]
     return check_array(f"config[{key!r}]", state, shape=w.shape, dims=f"{w.shape} (the shape of w)")
 
 

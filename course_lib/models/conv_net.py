@@ -78,26 +78,20 @@ class ThreeLayerConvNet:
         self.conv_param = {"stride": 1, "pad": (filter_size - 1) // 2}
         self.pool_param = dict(POOL_PARAM)
         self._rng = np.random.default_rng(seed)
+        if not isinstance(weight_scale, str):
+            check_positive("weight_scale", weight_scale)
 
-        filters = self._init_weights(C * filter_size**2, num_filters, weight_scale)
+        filters = init_weights(C * filter_size**2, num_filters, weight_scale, self._rng).astype(self.dtype)
         pooled = num_filters * (H // 2) * (W // 2)
         self.params = {
             # init_weights draws (fan_in, fan_out); a filter is one column.
             "W1": filters.T.reshape(num_filters, C, filter_size, filter_size).copy(),
             "b1": np.zeros(num_filters, dtype=self.dtype),
-            "W2": self._init_weights(pooled, hidden_dim, weight_scale),
+            "W2": init_weights(pooled, hidden_dim, weight_scale, self._rng).astype(self.dtype),
             "b2": np.zeros(hidden_dim, dtype=self.dtype),
-            "W3": self._init_weights(hidden_dim, self.num_classes, weight_scale),
+            "W3": init_weights(hidden_dim, self.num_classes, weight_scale, self._rng).astype(self.dtype),
             "b3": np.zeros(self.num_classes, dtype=self.dtype),
         }
-
-    def _init_weights(self, fan_in, fan_out, weight_scale):
-        """A (fan_in, fan_out) weight matrix in self.dtype, drawn with weight_scale."""
-        if isinstance(weight_scale, str):
-            weights = init_weights(fan_in, fan_out, weight_scale, self._rng)
-        else:
-            weights = check_positive("weight_scale", weight_scale) * self._rng.standard_normal((fan_in, fan_out))
-        return weights.astype(self.dtype)
 
     def loss(self, X, y=None):
         """Scores in test mode (y is None), loss and gradients in train mode.

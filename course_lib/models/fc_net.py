@@ -72,24 +72,18 @@ class FullyConnectedNet:
         self.dropout_seed = dropout_seed
         self.num_layers = len(self.hidden_dims) + 1
         self._rng = np.random.default_rng(seed)
+        if not isinstance(weight_scale, str):
+            check_positive("weight_scale", weight_scale)
 
         dims = [self.input_dim] + self.hidden_dims + [self.num_classes]
         self.params = {}
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-            self.params[f"W{i}"] = self._init_weights(fan_in, fan_out, weight_scale)
+            self.params[f"W{i}"] = init_weights(fan_in, fan_out, weight_scale, self._rng).astype(self.dtype)
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
             if self.normalization is not None and i < self.num_layers:
                 self.params[f"gamma{i}"] = np.ones(fan_out, dtype=self.dtype)
                 self.params[f"beta{i}"] = np.zeros(fan_out, dtype=self.dtype)
         self.norm_params = [{} for _ in self.hidden_dims] if self.normalization else []
-
-    def _init_weights(self, fan_in, fan_out, weight_scale):
-        """A (fan_in, fan_out) weight matrix in self.dtype, drawn with weight_scale."""
-        if isinstance(weight_scale, str):
-            weights = init_weights(fan_in, fan_out, weight_scale, self._rng)
-        else:
-            weights = check_positive("weight_scale", weight_scale) * self._rng.standard_normal((fan_in, fan_out))
-        return weights.astype(self.dtype)
 
     def _flatten(self, X):
         """X as a (N, input_dim) array of self.dtype; (N, C, H, W) images are flattened."""

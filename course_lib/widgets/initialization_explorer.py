@@ -14,8 +14,8 @@ import ipywidgets as widgets
 import matplotlib
 import numpy as np
 
-from course_lib.checks import check_choice
 from course_lib.initialization import INIT_SCHEMES, NONLINEARITIES, activation_statistics
+from course_lib.widgets.explorer import Explorer
 from course_lib.widgets.figure_view import FigureView, new_figure
 
 MAX_DEPTH = 20
@@ -43,7 +43,7 @@ def layer_histograms(arrays, bins=BINS):
     return edges, counts
 
 
-class InitializationExplorer:
+class InitializationExplorer(Explorer):
     """Controls, statistics and figure of the initialization explorer.
 
     Readable state (recomputed after every control change):
@@ -61,7 +61,6 @@ class InitializationExplorer:
     def __init__(self, nonlinearity="tanh", scheme="xavier", num_layers=10, width=250, num_samples=500, seed=0):
         self.num_samples = num_samples
         self.seed = seed
-        self._holding = False
         slider = dict(continuous_update=False, style={"description_width": "90px"})
         self.controls = {
             "num_layers": widgets.IntSlider(value=num_layers, min=1, max=MAX_DEPTH, description="depth", **slider),
@@ -76,30 +75,8 @@ class InitializationExplorer:
         self.view = FigureView(self.figure)
         self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.view.widget, self.std_table])
         self.widget.add_class("initialization-explorer")
-        for control in self.controls.values():
-            control.observe(self._on_change, names="value")
+        self._watch(self.controls.values())
         self.update()
-
-    def _on_change(self, change):
-        if not self._holding:
-            self.update()
-
-    def set(self, **values):
-        """Set several controls (names of `controls`), then recompute once."""
-        for name in values:
-            check_choice("control", name, list(self.controls))
-        self._holding = True
-        try:
-            for name, value in values.items():
-                self.controls[name].value = value
-        finally:
-            self._holding = False
-        self.update()
-
-    @property
-    def values(self):
-        """dict control name -> current value."""
-        return {name: control.value for name, control in self.controls.items()}
 
     def update(self):
         """Rerun the experiment for the current controls and redraw."""
@@ -169,9 +146,6 @@ class InitializationExplorer:
             f"<tr><td>{kind} std</td>" + "".join(f"<td>{value:.3g}</td>" for value in values) + "</tr>"
             for kind, values in stds.items())
         return f"<table class='initialization-explorer-stds'><tr><th>layer</th>{header}</tr>{rows}</table>"
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def initialization_explorer(nonlinearity="tanh", scheme="xavier", num_layers=10, width=250, num_samples=500,

@@ -23,6 +23,7 @@ from course_lib.data import load_dataset
 from course_lib.models import FullyConnectedNet
 from course_lib.optim import UPDATE_RULES
 from course_lib.solver import Solver
+from course_lib.widgets.explorer import Explorer
 from course_lib.widgets.figure_view import FigureView, new_figure
 
 REGULARIZATIONS = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
@@ -55,7 +56,7 @@ def diagnose(solver):
     return "about right", f"the loss fell from {first:.3f} to {last:.3f}; {accuracies}"
 
 
-class LearningRateExplorer:
+class LearningRateExplorer(Explorer):
     """Controls, trained Solver and figure of the learning-rate explorer.
 
     Readable state (after every control change):
@@ -75,7 +76,6 @@ class LearningRateExplorer:
         check_choice("num_train", num_train, TRAINING_SIZES)
         self.hidden_dim, self.batch_size, self.seed = hidden_dim, batch_size, seed
         self._datasets = {}
-        self._holding = False
         style = {"description_width": "100px"}
         self.controls = {
             "learning_rate": widgets.FloatLogSlider(
@@ -102,33 +102,8 @@ class LearningRateExplorer:
             self.diagnosis_html, self.view.widget,
         ])
         self.widget.add_class("learning-rate-explorer")
-        for control in self.controls.values():
-            control.observe(self._on_change, names="value")
+        self._watch(self.controls.values())
         self.update()
-
-    def _on_change(self, change):
-        if not self._holding:
-            self.update()
-
-    def set(self, **values):
-        """Set several controls (names of `controls`), then retrain once."""
-        for name, value in values.items():
-            check_choice("control", name, list(self.controls))
-            options = getattr(self.controls[name], "options", None)
-            if options is not None:
-                check_choice(name, value, list(options))
-        self._holding = True
-        try:
-            for name, value in values.items():
-                self.controls[name].value = value
-        finally:
-            self._holding = False
-        self.update()
-
-    @property
-    def values(self):
-        """dict control name -> current value."""
-        return {name: control.value for name, control in self.controls.items()}
 
     def _data(self, num_train):
         if num_train not in self._datasets:
@@ -166,9 +141,6 @@ class LearningRateExplorer:
             f"<div class='learning-rate-explorer-diagnosis'><b>{verdict}</b>: {explanation} "
             f"(learning rate {v['learning_rate']:.1e}, {len(solver.loss_history)} iterations)</div>")
         self.view.redraw()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def learning_rate_explorer(learning_rate=0.1, reg=0.0, update_rule="sgd", num_train=1257, num_epochs=20,

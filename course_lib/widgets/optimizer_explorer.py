@@ -11,7 +11,6 @@ heavy-ball momentum and Nesterov next to the measured one.
 """
 
 import math
-from contextlib import contextmanager
 
 import ipywidgets as widgets
 import matplotlib
@@ -19,6 +18,7 @@ import numpy as np
 
 from course_lib.checks import check_choice
 from course_lib.optim import UPDATE_RULES
+from course_lib.widgets.explorer import Explorer, really_changed
 from course_lib.widgets.figure_view import FigureView, new_figure
 from course_lib.widgets.surfaces import SURFACE_NAMES, get_surface
 from course_lib.widgets.trajectories import (
@@ -45,7 +45,7 @@ DISTANCE_FLOOR = 1e-16
 _GRID_POINTS = 160
 
 
-class OptimizerExplorer:
+class OptimizerExplorer(Explorer):
     """Controls, computed paths and figure of the optimizer explorer.
 
     Readable state (recomputed after every control change):
@@ -76,7 +76,6 @@ class OptimizerExplorer:
         self.seed = seed
         self.surface = get_surface(surface, condition_number)
         self.trajectories = {}
-        self._silence = 0
         self._contours = None
         self._contours_for = None
         self._build_controls(rules, learning_rate, num_steps, condition_number)
@@ -149,27 +148,13 @@ class OptimizerExplorer:
         return box
 
     def _connect(self):
-        for name, control in self.controls.items():
-            if name == "step":
-                control.observe(self._on_step, names="value")
-            elif name == "surface":
-                control.observe(self._on_surface, names="value")
-            else:
-                control.observe(self._on_change, names="value")
-        for button in self.rule_buttons.values():
-            button.observe(self._on_change, names="value")
+        self.controls["step"].observe(self._on_step, names="value")
+        self.controls["surface"].observe(self._on_surface, names="value")
+        self._watch(control for name, control in self.controls.items() if name not in ("step", "surface"))
+        self._watch(self.rule_buttons.values())
         self.step_button.on_click(self._on_step_button)
         self.optimal_button.on_click(self._on_optimal)
         self.figure.canvas.mpl_connect("button_press_event", self._on_click)
-
-    @contextmanager
-    def _silenced(self):
-        """Change controls without recomputing after each one."""
-        self._silence += 1
-        try:
-            yield
-        finally:
-            self._silence -= 1
 
     def set(self, rules=None, **values):
         """Set several controls at once, then recompute once.
@@ -178,25 +163,17 @@ class OptimizerExplorer:
         - rules: optional iterable of rule names to show (the others are hidden).
         - values: control name -> new value, for names in `controls`.
         """
-        for name in values:
-            check_choice("control", name, list(self.controls))
+        for rule in rules or ():
+            check_choice("rules", rule, list(UPDATE_RULES))
         with self._silenced():
             if "surface" in values:
-                self.controls["surface"].value = values.pop("surface")
+                self._assign({"surface": values.pop("surface")})
                 self._reset_for_surface()
             if rules is not None:
-                for rule in rules:
-                    check_choice("rules", rule, list(UPDATE_RULES))
                 for rule, button in self.rule_buttons.items():
                     button.value = rule in rules
-            for name, value in values.items():
-                self.controls[name].value = value
+            self._assign(values)
         self.update()
-
-    @property
-    def values(self):
-        """dict control name -> current value."""
-        return {name: control.value for name, control in self.controls.items()}
 
     @property
     def rules(self):
@@ -213,12 +190,8 @@ class OptimizerExplorer:
         """dict rule -> the Trajectory status of each shown rule."""
         return {rule: t.status for rule, t in self.trajectories.items()}
 
-    def _on_change(self, change):
-        if not self._silence and _really_changed(change):
-            self.update()
-
     def _on_surface(self, change):
-        if not self._silence and _really_changed(change):
+        if not self._silence and really_changed(change):
             with self._silenced():
                 self._reset_for_surface()
             self.update()
@@ -439,9 +412,6 @@ class OptimizerExplorer:
             "<table><tr><th>rule</th><th>status</th><th>measured rate</th><th>predicted rate</th></tr>"
             + "".join(rows) + f"</table>{theory}</div>")
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
 
 def _on_grid(slider, value):
     """Round `value` to a point the slider can show, as the browser would.
@@ -454,14 +424,6 @@ def _on_grid(slider, value):
         exponent = slider.min + round((exponent - slider.min) / slider.step) * slider.step
         return slider.base**exponent
     return slider.min + round((float(value) - slider.min) / slider.step) * slider.step
-
-
-def _really_changed(change):
-    """False for the browser's echo of a float snapped to its slider (0.9 -> 0.9000000000000001)."""
-    old, new = change["old"], change["new"]
-    if isinstance(old, float) and isinstance(new, float):
-        return not math.isclose(old, new, rel_tol=1e-12)
-    return True
 
 
 def _set_range(slider, low, high, value):
