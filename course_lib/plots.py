@@ -136,14 +136,16 @@ def smooth(values, smoothing):
     return out
 
 
-def loss_curve(loss_history, smoothing=0.0, ax=None):
+def loss_curve(loss_history, smoothing=0.0, ax=None, label="loss"):
     """The training loss per iteration, with an optional smoothed line on top.
 
     Inputs:
     - loss_history: array-like (T,), one loss per iteration.
     - smoothing: weight of the exponential moving average in [0, 1); with 0
       only the raw loss is drawn.
-    - ax: optional Axes to draw into.
+    - ax: optional Axes to draw into; call again with the same ax and another
+      label to compare runs (each run takes the next color of the cycle).
+    - label: legend label of this run.
 
     Returns (figure, ax).
     """
@@ -151,11 +153,12 @@ def loss_curve(loss_history, smoothing=0.0, ax=None):
     fig, ax = _axes(ax, (6, 4))
     steps = np.arange(losses.size)
     if smoothing > 0:
-        ax.plot(steps, losses, color="tab:blue", alpha=0.3, lw=1, label="loss")
-        ax.plot(steps, smooth(losses, smoothing), color="tab:blue", lw=2, label=f"smoothed ({smoothing:g})")
-        ax.legend()
+        (raw,) = ax.plot(steps, losses, alpha=0.3, lw=1, label=label)
+        ax.plot(steps, smooth(losses, smoothing), color=raw.get_color(), lw=2,
+                label=f"{label}, smoothed ({smoothing:g})")
     else:
-        ax.plot(steps, losses, color="tab:blue", lw=1)
+        ax.plot(steps, losses, lw=1, label=label)
+    ax.legend()
     ax.set_title("Training loss")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")

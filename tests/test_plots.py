@@ -87,7 +87,15 @@ def test_loss_curve_raw_and_smoothed():
     np.testing.assert_allclose(ax.lines[1].get_ydata(), plots.smooth(losses, 0.8))
     assert len(ax.get_legend().get_texts()) == 2
     _, plain = plots.loss_curve(losses)
-    assert len(plain.lines) == 1 and plain.get_legend() is None
+    assert len(plain.lines) == 1
+
+
+def test_loss_curves_of_two_runs_share_axes_with_their_labels():
+    losses = np.linspace(2.3, 0.5, 30)
+    _, ax = plots.loss_curve(losses, label="with BN")
+    plots.loss_curve(2 * losses, ax=ax, label="without BN")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["with BN", "without BN"]
+    assert ax.lines[0].get_color() != ax.lines[1].get_color()
     with pytest.raises(ValueError, match="loss_history"):
         plots.loss_curve(np.ones((3, 2)))
 
