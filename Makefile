@@ -14,8 +14,10 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 lab: $(BIN)/.installed
 	$(BIN)/jupyter lab notebooks/
 
+# Two test workers share the cores; one BLAS/OpenMP thread each keeps them from oversubscribing.
 test: $(BIN)/.installed
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile
+	PATH="$(abspath $(BIN)):$$PATH" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(BIN)/python -m pytest -n 2 --dist loadfile
 
 release: $(BIN)/.installed
 	$(BIN)/course release
