@@ -135,6 +135,9 @@ def _run_train_convnet(args):
     except (ValueError, RuntimeError) as error:
         print(f"course train-convnet: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"course train-convnet: {error}\nWithout a network, --synthetic measures throughput.", file=sys.stderr)
+        return 2
     if args.no_progress:
         print(result.summary())
     return 0

@@ -1,0 +1,282 @@
+"""`course grade`: a folder of submissions in, a grade sheet and feedback out.
+
+How a run works, and why:
+
+1. nbgrader's generate_assignment builds a master gradebook from the source
+   notebooks in a temporary run folder (never in the repository).
+2. Each student's folder is checked (misnamed notebook, empty folder, unreadable
+   file) and staged, symlinks dropped, into a course folder of its own with its own
+   copy of the master gradebook: parallel workers never write to one sqlite file, and
+   every run starts from fresh gradebooks, so no score survives from an earlier run.
+3. `--jobs` worker processes (course_lib.grading.worker) grade the students through
+   nbgrader's API, each kernel inside the sandbox (course_lib.grading.sandbox). A
+   worker that a student hangs or kills is killed and replaced; that student is
+   `failed` with the reason, the others are graded normally.
+4. The parent writes <out>/grades.csv, <out>/feedback/<student>/<assignment>/*.html
+   and <out>/autograded/<student>/<assignment>/*.ipynb, replacing earlier ones.
+"""
+
+import json
+import os
+import queue
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, replace
+
+from tqdm import tqdm
+
+from course_lib.checks import check_choice, check_positive
+from course_lib.grading.report import StudentResult, status_page, summary, write_csv
+from course_lib.grading.sandbox import GIB, Sandbox
+from course_lib.grading.submissions import find_submissions, stage
+
+# Seconds a worker may take, beyond the notebook's own limit, to start a kernel and
+# write feedback; and to import nbgrader when it starts.
+JOB_MARGIN = 120
+STARTUP_LIMIT = 300
+
+
+def _git_dir(path):
+    """The .git folder of the repository holding `path`, or None."""
+    folder = os.path.abspath(path)
+    while folder != os.path.dirname(folder):
+        if os.path.isdir(os.path.join(folder, ".git")):
+            return os.path.join(folder, ".git")
+        folder = os.path.dirname(folder)
+    return None
+
+
+class _Worker:
+    """One grading process; replaced when a student's work kills it or runs over time."""
+
+    def __init__(self, log_path, cwd):
+        self.log_path, self.cwd, self.process, self.ready = log_path, cwd, None, False
+
+    def start(self):
+        """Start the process (it imports nbgrader while the parent prepares the jobs)."""
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "course_lib.grading.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                cwd=self.cwd,
+                text=True,
+                start_new_session=True,
+            )
+        self.ready = False
+
+    def grade(self, job, timeout):
+        """The worker's result dict for `job`, or an explanation (str) when it gave none."""
+        if self.process is None:
+            self.start()
+        if not self.ready:
+            self.ready = isinstance(self._read(STARTUP_LIMIT), dict)
+            if not self.ready:
+                self.stop(force=True)
+                return f"the grading process could not start (see {self.log_path})"
+        try:
+            self.process.stdin.write(json.dumps(job) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            answer = f"the grading process died (see {self.log_path})"
+        else:
+            answer = self._read(timeout)
+        if isinstance(answer, str):
+            self.stop(force=True)
+        return answer
+
+    def _read(self, timeout):
+        """The worker's next JSON line as a dict, or why there was none (str)."""
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            return f"grading did not finish within {timeout} s; the grading process was killed"
+        line = self.process.stdout.readline()
+        return json.loads(line) if line else f"the grading process died (see {self.log_path})"
+
+    def stop(self, force=False):
+        """End the process (and, through its kernels' death signal, their kernels)."""
+        if self.process is None:
+            return
+        if not force:
+            self.process.stdin.close()  # an idle worker exits at the end of its input
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                force = True
+        if force:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+
+def _run_jobs(jobs, workers, timeout, progress):
+    """Grade `jobs` on `workers` in parallel; returns {student: result dict or str}."""
+    pending, answers = queue.Queue(), {}
+    for job in jobs:
+        pending.put(job)
+
+    def drain(worker):
+        while True:
+            try:
+                job = pending.get_nowait()
+            except queue.Empty:
+                worker.stop()
+                return
+            answers[job["student"]] = worker.grade(job, timeout)
+            progress.update()
+
+    threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def _master_gradebook(run_root, source_dir, assignment):
+    """Generate the assignment into a master gradebook; returns (db path, notebook names)."""
+    from nbgrader.api import Gradebook
+
+    from course_lib.grading.release import generate
+
+    _, db_path = generate([assignment], source_dir, os.path.join(run_root, "master"))
+    with Gradebook(f"sqlite:///{db_path}") as gb:
+        names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
+    return db_path, names
+
+
+def _stage(submissions, run_root, master_db, assignment, settings):
+    """Results for the students who cannot be graded, and a worker job for each other one.
+
+    Each gradable student gets a course folder of their own in `run_root` holding a
+    copy of the master gradebook and their staged submission; `settings` go into
+    every job as they are.
+    """
+    results, jobs = [], []
+    for index, sub in enumerate(submissions):
+        blank = StudentResult(sub.student_id, assignment)
+        if sub.problem:
+            status, detail = sub.problem
+            results.append(blank.missing(detail) if status == "missing" else blank.failed(detail))
+            continue
+        # short folder names: kernel socket paths must stay under ~100 characters
+        course_dir = os.path.join(run_root, f"s{index}")
+        submitted = os.path.join(course_dir, "submitted", sub.student_id, assignment)
+        stage(sub, submitted)
+        gradebook = os.path.join(course_dir, "gradebook.db")
+        shutil.copy(master_db, gradebook)
+        os.chmod(gradebook, 0o600)
+        jobs.append(
+            dict(assignment=assignment, student=sub.student_id, course_dir=course_dir, submitted=submitted, **settings)
+        )
+    return results, jobs
+
+
+def _publish(results, out_dir, assignment, notebook_names):
+    """Replace this assignment's feedback and graded notebooks in `out_dir`; write grades.csv."""
+    for step in ("feedback", "autograded"):
+        if os.path.isdir(os.path.join(out_dir, step)):
+            for student in os.listdir(os.path.join(out_dir, step)):
+                shutil.rmtree(os.path.join(out_dir, step, student, assignment), ignore_errors=True)
+    for r in results:
+        feedback_dir = os.path.join(out_dir, "feedback", r.student_id, assignment)
+        os.makedirs(feedback_dir, exist_ok=True)
+        for path in r.feedback:
+            shutil.copy(path, feedback_dir)
+        if r.status != "graded":
+            for name in notebook_names:
+                with open(os.path.join(feedback_dir, f"{name}.html"), "w") as page:
+                    page.write(status_page(r))
+        if r.autograded:
+            graded_dir = os.path.join(out_dir, "autograded", r.student_id, assignment)
+            os.makedirs(graded_dir, exist_ok=True)
+            for path in r.autograded:
+                shutil.copy(path, graded_dir)
+    write_csv(results, os.path.join(out_dir, "grades.csv"))
+
+
+def grade(
+    assignment,
+    submissions_dir,
+    out_dir=None,
+    jobs=1,
+    source_dir="solutions",
+    cell_timeout=30,
+    notebook_timeout=600,
+    memory_bytes=2 * GIB,
+    max_output_chars=20_000,
+    show_progress=True,
+    sandbox=None,
+):
+    """Grade every student's `assignment` in `submissions_dir`.
+
+    assignment: the assignment id, a folder of `source_dir`.
+    submissions_dir: <dir>/<student_id>/<assignment>/*.ipynb or <dir>/<student_id>/*.ipynb.
+    out_dir: where grades.csv, feedback/ and autograded/ go (default grading_out/<assignment>).
+    jobs: students graded in parallel.
+    cell_timeout, notebook_timeout: seconds one cell, and the whole notebook, may run.
+    memory_bytes: memory (address space) cap of each student kernel.
+    max_output_chars: characters kept from the outputs of one cell.
+    show_progress: draw a progress bar on stderr.
+    sandbox: the Sandbox to use instead of the strongest one the machine allows (its
+        hidden paths are replaced by this run's); for tests of weaker machines.
+    Returns (list of StudentResult sorted by student id, run summary text).
+    Raises ValueError for an unknown assignment, FileNotFoundError for a missing
+    submissions folder, RuntimeError when nbgrader cannot generate the assignment.
+    """
+    start = time.monotonic()
+    source_dir = os.path.abspath(source_dir)
+    submissions_dir = os.path.abspath(submissions_dir)
+    out_dir = os.path.abspath(out_dir or os.path.join("grading_out", assignment))
+    known = sorted(d for d in os.listdir(source_dir) if os.path.isdir(os.path.join(source_dir, d)))
+    check_choice("assignment", assignment, known)
+    if not os.path.isdir(submissions_dir):
+        raise FileNotFoundError(f"submissions folder {submissions_dir} does not exist")
+    for name, value in [("jobs", jobs), ("cell_timeout", cell_timeout), ("notebook_timeout", notebook_timeout)]:
+        check_positive(name, value)
+    check_positive("memory_bytes", memory_bytes)
+    check_positive("max_output_chars", max_output_chars)
+    os.makedirs(out_dir, exist_ok=True)
+    run_root = tempfile.mkdtemp(prefix="course-grade-")
+    # kernels of an unprivileged user must pass through to their folders in here
+    os.chmod(run_root, 0o711)
+    hidden = tuple(p for p in (source_dir, submissions_dir, out_dir, run_root, _git_dir(source_dir)) if p)
+    limits = dict(memory_bytes=memory_bytes, cpu_seconds=notebook_timeout, hidden=hidden)
+    sandbox = Sandbox.detect(**limits) if sandbox is None else replace(sandbox, **limits)
+    log_dir = os.path.join(out_dir, "logs")
+    shutil.rmtree(log_dir, ignore_errors=True)
+    os.makedirs(log_dir)
+    workers = [_Worker(os.path.join(log_dir, f"worker{i}.log"), run_root) for i in range(jobs)]
+    try:
+        for worker in workers:
+            worker.start()
+        master_db, notebook_names = _master_gradebook(run_root, source_dir, assignment)
+        submissions = find_submissions(submissions_dir, assignment, notebook_names)
+        settings = dict(
+            source_dir=source_dir,
+            cell_timeout=cell_timeout,
+            notebook_timeout=notebook_timeout,
+            max_output_chars=max_output_chars,
+            sandbox=asdict(sandbox),
+        )
+        results, job_list = _stage(submissions, run_root, master_db, assignment, settings)
+        with tqdm(total=len(job_list), desc=f"grading {assignment}", unit="student", disable=not show_progress) as bar:
+            answers = _run_jobs(job_list, workers, notebook_timeout + JOB_MARGIN, bar)
+        for job in job_list:
+            answer = answers[job["student"]]
+            blank = StudentResult(job["student"], assignment)
+            results.append(blank.failed(answer) if isinstance(answer, str) else StudentResult(**answer))
+        results.sort(key=lambda r: r.student_id)
+        _publish(results, out_dir, assignment, notebook_names)
+    finally:
+        for worker in workers:
+            worker.stop()
+        shutil.rmtree(run_root, ignore_errors=True)
+    return results, summary(results, sandbox.protections(), time.monotonic() - start, out_dir)

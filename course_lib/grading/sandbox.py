@@ -1,0 +1,225 @@
+"""The grader side of the sandbox: which protections this machine allows, and a kernel
+manager that starts every student kernel inside them.
+
+`Sandbox.detect` finds out what the machine can do; `SandboxKernelManager` is the
+jupyter_client kernel manager nbgrader's Execute preprocessor uses (see
+`course_lib.grading.preprocessors.SandboxedExecute`). Each kernel gets a fresh
+working folder holding a copy of the assignment's data files (never the notebooks,
+which hold the hidden tests, never symlinks), talks to the grader over unix sockets
+(ZMQ ipc transport: a kernel in its own network namespace cannot use TCP to reach
+the grader), and is launched through `course_lib.grading.jail`.
+"""
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Instance, Unicode
+
+GIB = 1024**3
+MIB = 1024**2
+
+# The namespaces every kernel gets when the grader is root; --kill-child and
+# setpriv's --pdeathsig make the kernel die with the worker that started it.
+NAMESPACE_PREFIX = (
+    "setpriv --pdeathsig KILL unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private"
+).split()
+PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _interpreter_paths():
+    """Folders the kernel's Python needs: its prefixes and its import path."""
+    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths.update(p for p in sys.path if os.path.isabs(p) and os.path.isdir(p))
+    return sorted(os.path.realpath(p) for p in paths)
+
+
+def _closed_ancestor(path):
+    """The first folder above `path` that other users cannot enter (like /root), or None."""
+    parts = path.strip("/").split("/")
+    for i in range(1, len(parts)):
+        folder = "/" + "/".join(parts[:i])
+        if not os.stat(folder).st_mode & 0o001:
+            return folder
+    return None
+
+
+def _unprivileged_user():
+    """(uid, gid) of the 'nobody' account, or None when there is none."""
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """What confines a student kernel.
+
+    user: (uid, gid) the kernel runs as, or None to keep the grader's user.
+    namespaces: whether the kernel gets its own network, mount and pid namespaces
+        (no network, a read-only file system with `hidden` covered, no other processes).
+    memory_bytes: address-space cap (RLIMIT_AS): an allocation beyond it raises MemoryError.
+    cpu_seconds: CPU-time cap of the whole kernel (RLIMIT_CPU), or None.
+    file_bytes: largest file the kernel may write (RLIMIT_FSIZE).
+    hidden: absolute paths the kernel must not see (with namespaces only).
+    """
+
+    user: tuple | None
+    namespaces: bool
+    memory_bytes: int = 2 * GIB
+    cpu_seconds: int | None = None
+    file_bytes: int = 256 * MIB
+    private_dir_bytes: int = 64 * MIB
+    hidden: tuple = field(default_factory=tuple)
+
+    @classmethod
+    def detect(cls, **settings):
+        """The strongest sandbox that can start Python here; settings as in the class fields."""
+        user = _unprivileged_user() if os.geteuid() == 0 else None
+        candidates = [cls(user=user, namespaces=True, **settings), cls(user=user, namespaces=False, **settings)]
+        for candidate in candidates if user else []:
+            if candidate.starts_python():
+                return candidate
+        return cls(user=None, namespaces=False, **settings)
+
+    def starts_python(self):
+        """Whether a Python process starts inside this sandbox on this machine."""
+        with tempfile.TemporaryDirectory(prefix="course-sandbox-probe-") as scratch:
+            os.chmod(scratch, 0o711)
+            workdir, runtime = os.path.join(scratch, "work"), os.path.join(scratch, "rt")
+            for folder in (workdir, runtime):
+                os.mkdir(folder)
+                if self.user:
+                    os.chown(folder, *self.user)
+            spec = self.jail_spec(workdir, runtime, connection_file=None)
+            command = [*self.launcher(spec), sys.executable, "-I", "-c", "import os; os.listdir('.')"]
+            try:
+                probe = subprocess.run(command, cwd=workdir, capture_output=True, timeout=60)
+            except FileNotFoundError:  # no setpriv or unshare on this machine
+                return False
+            return probe.returncode == 0
+
+    def protections(self):
+        """(name, active, explanation) for each protection, for the run summary."""
+        ns = self.namespaces
+        no_ns = "not available (needs root, util-linux setpriv/unshare and namespaces)"
+        shown = ", ".join(self.hidden) or "nothing"
+        user = (
+            f"runs as uid {self.user[0]}"
+            if self.user
+            else "keeps the grader's user (needs root, a 'nobody' account and a Python that user can reach)"
+        )
+        return [
+            ("unprivileged user", self.user is not None, user),
+            ("memory cap", True, f"{self.memory_bytes / GIB:.1f} GiB address space (beyond it: MemoryError)"),
+            ("cpu time cap", self.cpu_seconds is not None, f"{self.cpu_seconds} s of CPU per kernel"),
+            ("no network", ns, "own network namespace, loopback down" if ns else no_ns),
+            ("hidden files", ns, f"cannot see {shown}" if ns else no_ns),
+            ("read-only file system", ns, "writes only in its own folder and a private /tmp" if ns else no_ns),
+            ("private process table", ns, "own pid namespace" if ns else no_ns),
+        ]
+
+    def jail_spec(self, workdir, runtime_dir, connection_file):
+        """The JSON `course_lib.grading.jail` reads, for one kernel.
+
+        workdir: the kernel's working folder; runtime_dir: its socket folder (both
+        writable by the kernel); connection_file: the file the kernel must read, or None.
+        """
+        # The interpreter may live under a folder the student's user cannot enter
+        # (a pyenv under /root): cover that folder and bind the interpreter back.
+        closed = {p: _closed_ancestor(p) for p in _interpreter_paths()}
+        exposed = [p for p, ancestor in closed.items() if ancestor]
+        hidden = sorted({*self.hidden, *(a for a in closed.values() if a)})
+        limits = {"RLIMIT_AS": self.memory_bytes, "RLIMIT_FSIZE": self.file_bytes}
+        if self.cpu_seconds is not None:
+            limits["RLIMIT_CPU"] = self.cpu_seconds
+        return json.dumps(
+            {
+                "namespaces": self.namespaces,
+                "user": self.user,
+                "limits": limits,
+                "hidden": hidden,
+                "exposed": exposed,
+                "private_dirs": list(PRIVATE_DIRS),
+                "private_dir_bytes": self.private_dir_bytes,
+                "writable": [workdir, runtime_dir],
+                "readable": [connection_file] if self.user and connection_file else [],
+                "workdir": workdir,
+            }
+        )
+
+    def launcher(self, spec):
+        """The argv prefix that starts a kernel command inside this sandbox."""
+        # -I: the jail runs as root in the kernel's folder; never import from there
+        jail = [sys.executable, "-I", "-m", "course_lib.grading.jail", spec, "--"]
+        return [*NAMESPACE_PREFIX, *jail] if self.namespaces else jail
+
+
+def _copy_data_files(source, target, user):
+    """Copy the assignment's data files (no notebooks, no symlinks) into a fresh folder."""
+
+    def skipped(folder, names):
+        return [n for n in names if n.endswith(".ipynb") or os.path.islink(os.path.join(folder, n))]
+
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=skipped)
+    if user is not None:
+        for folder, dirs, files in os.walk(target):
+            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+                os.chown(name, *user)
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """An AsyncKernelManager whose kernels run inside `sandbox`, in `workspace`."""
+
+    # process groups of the kernels this process started, for `kill_all`
+    _started = set()
+
+    @classmethod
+    def kill_all(cls):
+        """Kill every kernel this process started (the whole-notebook time limit)."""
+        while cls._started:
+            try:
+                os.killpg(cls._started.pop(), signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # that kernel had already ended
+
+    sandbox = Instance(Sandbox, help="The protections for every kernel.").tag(config=True)
+    workspace = Unicode(help="Folder for this kernel's working copy and sockets (keep the path short).").tag(
+        config=True
+    )
+
+    async def start_kernel(self, **kw):
+        """Start the kernel in a fresh working copy of `cwd`, over ipc sockets."""
+        workdir = os.path.join(self.workspace, "work")
+        runtime = os.path.join(self.workspace, "rt")
+        _copy_data_files(kw.get("cwd") or os.getcwd(), workdir, self.sandbox.user)
+        os.makedirs(runtime, exist_ok=True)
+        if self.sandbox.user is not None:
+            os.chown(runtime, *self.sandbox.user)
+        self.transport = "ipc"
+        self.ip = os.path.join(runtime, "k")
+        self.connection_file = os.path.join(runtime, "kernel.json")
+        self._jail_spec = self.sandbox.jail_spec(workdir, runtime, self.connection_file)
+        kw["cwd"] = workdir
+        await super().start_kernel(**kw)
+        self._pgid = self.provisioner.pgid
+        self._started.add(self._pgid)
+
+    async def cleanup_resources(self, restart=False):
+        """Forget the kernel's process group (it may be reused), then clean up as usual."""
+        self._started.discard(self._pgid)
+        await super().cleanup_resources(restart=restart)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        """The kernel's own command, prefixed by the sandbox launcher."""
+        return [*self.sandbox.launcher(self._jail_spec), *super().format_kernel_cmd(extra_arguments)]

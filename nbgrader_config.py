@@ -1,0 +1,10 @@
+"""nbgrader configuration of the course: source = solutions/, release = assignments/.
+
+The settings live in course_lib.grading.config so that the plain `nbgrader`
+commands and `course grade` / `course release` follow the same rules.
+"""
+
+from course_lib.grading.config import course_config
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+c.merge(course_config())

@@ -1,0 +1,144 @@
+"""Fast tests of the grading pipeline's parts, without kernels."""
+
+import csv
+import json
+import os
+import tempfile
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from course_lib.grading.preprocessors import DropDuplicateIds, StderrIsNotFailure, TruncateOutputs
+from course_lib.grading.report import StudentResult, write_csv
+from course_lib.grading.sandbox import Sandbox, _closed_ancestor
+from course_lib.grading.submissions import find_submissions, stage
+from fixtures import grading_course as course
+
+
+def _test_cell(outputs, grade_id="t"):
+    cell = new_code_cell("assert True")
+    cell.outputs = outputs  # assigned, not validated: thousands of outputs validate slowly
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": grade_id, "points": 1}
+    return cell
+
+
+def _run(preprocessor, cells):
+    nb = new_notebook(cells=cells)
+    return preprocessor.preprocess(nb, {})[0]
+
+
+def test_truncate_outputs_cuts_one_huge_line_and_keeps_output_kinds():
+    line = "x" * 20_000_000
+    cell = _test_cell(
+        [
+            new_output("stream", name="stdout", text=line),
+            new_output("error", ename="ValueError", evalue=line, traceback=[line, "short"]),
+            new_output("execute_result", data={"text/plain": line, "image/png": line}, execution_count=1),
+        ]
+    )
+    nb = _run(TruncateOutputs(max_chars=1000, min_chars=100), [cell])
+    outputs = nb.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["stream", "error", "execute_result"]
+    assert len(nbformat.writes(nb)) < 10_000
+    assert "output truncated: 19999000 more characters" in outputs[0].text
+    assert outputs[1].ename == "ValueError" and outputs[1].traceback[-1] == "short"
+    assert "image/png" not in outputs[2].data and "text/plain" in outputs[2].data
+
+
+def test_truncate_outputs_bounds_many_small_outputs_but_keeps_the_graded_ones():
+    prints = [nbformat.from_dict({"output_type": "stream", "name": "stdout", "text": f"{i}\n"}) for i in range(3_000)]
+    error = new_output("error", ename="AssertionError", evalue="", traceback=["AssertionError"])
+    nb = _run(TruncateOutputs(max_chars=1000), [_test_cell([*prints, error])])
+    outputs = nb.cells[0].outputs
+    assert len(json.dumps(nb)) < 20_000
+    removed = 3_000 - (len(outputs) - 2)
+    assert outputs[-2] == error and outputs[-1].text == f"... [output truncated: {removed} more outputs removed] ...\n"
+
+
+def test_truncate_outputs_leaves_small_outputs_alone():
+    cell = _test_cell([new_output("stream", name="stdout", text="rel error 1e-9\n")])
+    nb = _run(TruncateOutputs(), [cell])
+    assert nb.cells[0].outputs[0].text == "rel error 1e-9\n"
+
+
+def test_stderr_in_test_cells_becomes_ordinary_output():
+    warning = "x.py:3: RuntimeWarning: overflow\n"
+    test = _test_cell([new_output("stream", name="stderr", text=warning)])
+    student = new_code_cell("print(1)", outputs=[new_output("stream", name="stderr", text=warning)])
+    nb = _run(StderrIsNotFailure(), [test, student])
+    assert nb.cells[0].outputs[0].name == "stdout" and nb.cells[0].outputs[0].text == warning
+    assert nb.cells[1].outputs[0].name == "stderr"
+
+
+def test_duplicate_grade_ids_keep_metadata_on_the_last_copy_only():
+    first, second, other = _test_cell([], "a"), _test_cell([], "a"), _test_cell([], "b")
+    nb = _run(DropDuplicateIds(), [first, second, other])
+    assert ["nbgrader" in c.metadata for c in nb.cells] == [False, True, True]
+
+
+def _write(path, nb=None, text=None):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if nb is not None:
+        nbformat.write(nb, path)
+    else:
+        path.write_text(text or "")
+
+
+def test_find_submissions_accepts_both_layouts_and_explains_problems(tmp_path):
+    nb = course.source_notebook()
+    _write(tmp_path / "nested" / "toy" / "toy.ipynb", nb)
+    _write(tmp_path / "flat" / "toy.ipynb", nb)
+    _write(tmp_path / "misnamed" / "toy" / "toy_final.ipynb", nb)
+    (tmp_path / "empty").mkdir()
+    _write(tmp_path / "broken" / "toy.ipynb", text="{not json")
+    _write(tmp_path / ".ipynb_checkpoints" / "toy.ipynb", nb)
+    found = {s.student_id: s for s in find_submissions(tmp_path, "toy", ["toy"])}
+    assert sorted(found) == ["broken", "empty", "flat", "misnamed", "nested"]
+    assert found["nested"].problem is None and found["nested"].folder.endswith(os.path.join("nested", "toy"))
+    assert found["flat"].problem is None and found["flat"].folder.endswith("flat")
+    assert found["misnamed"].problem == ("missing", "no notebook named toy.ipynb (found: toy_final.ipynb)")
+    assert found["empty"].problem == ("missing", "the submission folder is empty (expected toy.ipynb)")
+    assert found["broken"].problem[0] == "failed" and "not a readable notebook" in found["broken"].problem[1]
+
+
+def test_stage_drops_symlinks(tmp_path):
+    _write(tmp_path / "subs" / "eve" / "toy.ipynb", course.source_notebook())
+    (tmp_path / "subs" / "eve" / "secret").symlink_to("/etc/passwd")
+    [submission] = find_submissions(tmp_path / "subs", "toy", ["toy"])
+    stage(submission, tmp_path / "staged")
+    assert sorted(os.listdir(tmp_path / "staged")) == ["toy.ipynb"]
+
+
+def test_failed_grading_is_never_written_as_zero(tmp_path):
+    blank = StudentResult("bo", "toy")
+    results = [blank.failed("the kernel died"), StudentResult("al", "toy").graded(0, 4), blank.missing("empty")]
+    write_csv(results, tmp_path / "grades.csv")
+    with open(tmp_path / "grades.csv") as sheet:
+        rows = list(csv.DictReader(sheet))
+    outcomes = [(r["student_id"], r["score"], r["status"]) for r in rows]
+    assert outcomes == [("al", "0", "graded"), ("bo", "", "failed"), ("bo", "", "missing")]
+    assert list(rows[0]) == ["student_id", "assignment", "score", "max_score", "status", "detail"]
+
+
+def test_the_first_folder_other_users_cannot_enter_is_found():
+    with tempfile.TemporaryDirectory() as top:  # under /tmp, which everyone may enter
+        os.chmod(top, 0o755)
+        closed = os.path.join(top, "home")
+        os.makedirs(os.path.join(closed, "python"))
+        os.chmod(closed, 0o700)
+        assert _closed_ancestor(os.path.join(closed, "python")) == closed
+        os.chmod(closed, 0o755)
+        assert _closed_ancestor(os.path.join(closed, "python")) is None
+
+
+def test_jail_spec_hides_given_paths_and_shares_the_connection_file_with_the_kernel_user():
+    spec = json.loads(Sandbox(user=(65534, 65534), namespaces=True, hidden=("/srv/sol",)).jail_spec("/w", "/r", "/r/k"))
+    assert "/srv/sol" in spec["hidden"] and spec["writable"] == ["/w", "/r"] and spec["readable"] == ["/r/k"]
+    assert spec["limits"]["RLIMIT_AS"] == Sandbox(user=None, namespaces=False).memory_bytes
+    assert json.loads(Sandbox(user=None, namespaces=False).jail_spec("/w", "/r", "/r/k"))["readable"] == []
+
+
+def test_protections_say_what_is_off_and_why():
+    lines = {name: (active, why) for name, active, why in Sandbox(user=None, namespaces=False).protections()}
+    assert lines["no network"] == (False, "not available (needs root, util-linux setpriv/unshare and namespaces)")
+    assert lines["memory cap"][0] is True
