@@ -10,6 +10,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from course_lib.grading.preprocessors import DropDuplicateIds, StderrIsNotFailure, TruncateOutputs
 from course_lib.grading.report import StudentResult, write_csv
+from course_lib.grading import sandbox as sandbox_module
 from course_lib.grading.sandbox import Sandbox, _closed_ancestor
 from course_lib.grading.submissions import find_submissions, stage
 from fixtures import grading_course as course
@@ -136,6 +137,28 @@ def test_jail_spec_hides_given_paths_and_shares_the_connection_file_with_the_ker
     assert "/srv/sol" in spec["hidden"] and spec["writable"] == ["/w", "/r"] and spec["readable"] == ["/r/k"]
     assert spec["limits"]["RLIMIT_AS"] == Sandbox(user=None, namespaces=False).memory_bytes
     assert json.loads(Sandbox(user=None, namespaces=False).jail_spec("/w", "/r", "/r/k"))["readable"] == []
+
+
+def test_jail_spec_binds_back_an_interpreter_under_tmp_and_hides_after_exposing(monkeypatch, tmp_path):
+    # a CI clone under /tmp: its virtualenv and course_lib would vanish under the private /tmp
+    assert str(tmp_path).startswith("/tmp/")
+    venv, library, solutions = (tmp_path / name for name in (".venv", "course_lib", "solutions"))
+    for folder in (venv, library, solutions):
+        folder.mkdir()
+    monkeypatch.setattr(sandbox_module, "_interpreter_paths", lambda: [str(venv), str(library)])
+    spec = json.loads(Sandbox(user=(65534, 65534), namespaces=True, hidden=(str(solutions),))
+                      .jail_spec("/w", "/r", None))
+    assert spec["exposed"] == [str(venv), str(library)]
+    assert spec["hidden"] == [str(solutions)]
+
+
+def test_kernel_python_paths_are_the_interpreters_and_course_lib_only():
+    import course_lib
+
+    paths = sandbox_module._interpreter_paths()
+    assert os.path.realpath(os.path.dirname(course_lib.__file__)) in paths
+    repository = os.path.realpath(os.path.dirname(os.path.dirname(course_lib.__file__)))
+    assert repository not in paths, "the course folder (with solutions/) must not be bound into the jail"
 
 
 def test_protections_say_what_is_off_and_why():

@@ -78,6 +78,12 @@ def _bind(handle, path, flags):
     os.close(handle)
 
 
+def _cover(path):
+    """An empty root-owned file system over `path`; root can still create mount points in it."""
+    if os.path.isdir(path):
+        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m")
+
+
 def _confine_file_system(spec):
     """Read-only world, empty private scratch space, hidden paths, own folders bound back."""
     # Keep handles on the folders the kernel needs before anything covers them.
@@ -87,13 +93,15 @@ def _confine_file_system(spec):
     for path in spec["private_dirs"]:
         if os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={spec['private_dir_bytes']}")
-    for path in spec["hidden"]:
-        if os.path.isdir(path):
-            # root-owned and not writable by the student; stays writable for root
-            # because the folders bound back below may lie inside it
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m")
+    # Folders the student's user cannot enter (like /root) are covered, then what the
+    # interpreter needs from them and from the private folders is bound back read-only.
+    for path in spec["covered"]:
+        _cover(path)
     for handle, path in exposed:
         _bind(handle, path, MS_RDONLY)
+    # Hidden last, so nothing bound back above can reveal them again.
+    for path in spec["hidden"]:
+        _cover(path)
     for handle, path in writable:
         _bind(handle, path, 0)
 

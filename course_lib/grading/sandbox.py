@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from dataclasses import dataclass, field
 
@@ -35,10 +36,23 @@ PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
 
 def _interpreter_paths():
-    """Folders the kernel's Python needs: its prefixes and its import path."""
+    """Folders a kernel's Python needs: its prefixes, standard library, site-packages and course_lib.
+
+    Only these, not the grader's whole sys.path (which may hold the course folder
+    itself, e.g. a test runner's root).
+    """
+    library = sysconfig.get_paths()
     paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
-    paths.update(p for p in sys.path if os.path.isabs(p) and os.path.isdir(p))
-    return sorted(os.path.realpath(p) for p in paths)
+    paths.update(library[key] for key in ("stdlib", "platstdlib", "purelib", "platlib"))
+    paths.update(p for p in sys.path if os.path.isabs(p) and _inside(p, (sys.prefix, sys.base_prefix)))
+    # the test cells import course_lib, which an editable install serves from the course folder
+    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return sorted(os.path.realpath(p) for p in paths if os.path.isdir(p))
+
+
+def _inside(path, folders):
+    """Whether `path` is one of `folders` or lies below one of them."""
+    return any(path == folder or path.startswith(folder.rstrip("/") + "/") for folder in folders)
 
 
 def _closed_ancestor(path):
@@ -136,9 +150,10 @@ class Sandbox:
         """
         # The interpreter may live under a folder the student's user cannot enter
         # (a pyenv under /root): cover that folder and bind the interpreter back.
+        # Likewise a virtualenv or course folder under /tmp, which gets a private tmpfs.
         closed = {p: _closed_ancestor(p) for p in _interpreter_paths()}
-        exposed = [p for p, ancestor in closed.items() if ancestor]
-        hidden = sorted({*self.hidden, *(a for a in closed.values() if a)})
+        exposed = [p for p, ancestor in closed.items() if ancestor or _inside(p, PRIVATE_DIRS)]
+        covered = sorted({a for a in closed.values() if a})
         limits = {"RLIMIT_AS": self.memory_bytes, "RLIMIT_FSIZE": self.file_bytes}
         if self.cpu_seconds is not None:
             limits["RLIMIT_CPU"] = self.cpu_seconds
@@ -147,8 +162,9 @@ class Sandbox:
                 "namespaces": self.namespaces,
                 "user": self.user,
                 "limits": limits,
-                "hidden": hidden,
+                "covered": covered,
                 "exposed": exposed,
+                "hidden": sorted(self.hidden),
                 "private_dirs": list(PRIVATE_DIRS),
                 "private_dir_bytes": self.private_dir_bytes,
                 "writable": [workdir, runtime_dir],
