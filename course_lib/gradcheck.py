@@ -52,6 +52,11 @@ def _probe(f, arg, x, ix, h):
     step_down = float(old) - float(x[ix])
     f_minus = f(arg)
     x[ix] = old
+    if step_up + step_down == 0:
+        raise ValueError(
+            f"h={h!r} is below the resolution of x's {x.dtype} at x{list(ix)}={float(old)!r}: "
+            "x + h == x, so no difference can be taken; use a larger h"
+        )
     return f_plus, f_minus, step_up, step_down
 
 

@@ -180,3 +180,10 @@ def test_check_gradients_rejects_missing_or_misshapen_gradients():
         check_gradients(loss, params, {"W": grads["W"].T, "b": grads["b"]})
     with pytest.raises(ValueError, match="analytic_grads must be a dict"):
         check_gradients(loss, params, grads["W"])
+
+
+def test_a_step_below_the_arrays_resolution_is_a_clear_error():
+    x = np.array([3.2], dtype=np.float32)
+    with pytest.raises(ValueError, match="h=1e-14 is below the resolution"):
+        numerical_gradient(lambda v: float(np.sum(v**2)), x, h=1e-14)
+    assert x[0] == np.float32(3.2)

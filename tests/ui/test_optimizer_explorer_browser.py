@@ -1,6 +1,6 @@
 """The optimizer explorer in a real JupyterLab: move a control or click, see the plot follow.
 
-The notebook is run once for the module. The first test types new momenta into
+The optimizer lesson is run once for the module. The first test types new momenta into
 the slider's readout and waits for each final state: the explorer's status
 names the new value, the kernel is idle and the figure has stopped changing.
 (The momentum slider is linear and the typed values lie on its step, so the
@@ -18,11 +18,11 @@ import pytest
 
 from course_lib.widgets import optimizer_explorer
 
-NOTEBOOK = "optimizer_explorer.ipynb"
-# The settings of the notebook's (first) explorer when it is displayed.
-LEARNING_RATE, CONDITION_NUMBER, MOMENTUM, START = 0.1, 10.0, "0.900", "(-2.50, 1.50)"
+NOTEBOOK = "06_optimizers.ipynb"
+# The settings of the lesson's explorer when it is displayed.
+LEARNING_RATE, CONDITION_NUMBER, MOMENTUM, START = 0.03, 25.0, "0.900", "(-2.50, 1.50)"
 NEW_MOMENTA = ["0.5", "0.7", "0.3"]
-TIMEOUT_MS = 90_000
+TIMEOUT_MS = 300_000  # the whole lesson runs before the explorer appears
 
 # Runs in the page: note the time of the Enter key that commits the new value, of
 # the first status text that names it (the kernel has recomputed the paths), and of
