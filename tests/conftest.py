@@ -1,8 +1,19 @@
 """Shared pytest set-up: plots render off-screen in plain tests (kernels keep inline)."""
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
 # Notebooks under tests/ are fixtures that tests open themselves; only lessons run as nbmake items.
 collect_ignore_glob = ["**/*.ipynb"]
+
+
+@pytest.fixture(scope="module")
+def isolated_jupyter(tmp_path_factory):
+    """Kernels and nbgrader started by a test module read no user configuration."""
+    root = tmp_path_factory.mktemp("jupyter")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+            patch.setenv(name, str(root / name.lower()))
+        yield

@@ -74,13 +74,6 @@ def test_release_hides_solutions_and_hidden_tests(assignment):
         assert "SOLUTION" not in cell.source and "raise NotImplementedError()" in cell.source
 
 
-@pytest.fixture
-def isolated_jupyter(tmp_path, monkeypatch):
-    """Kernels started by the Validator read no user configuration."""
-    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
-        monkeypatch.setenv(name, str(tmp_path / name))
-
-
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_source_notebook_passes_its_own_tests(assignment, isolated_jupyter):
     from nbgrader.validator import Validator

@@ -85,15 +85,6 @@ print("PROBE " + json.dumps(probes))
 
 
 @pytest.fixture(scope="module")
-def isolated_jupyter(tmp_path_factory):
-    root = tmp_path_factory.mktemp("jupyter")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
-            patch.setenv(name, str(root / name.lower()))
-        yield
-
-
-@pytest.fixture(scope="module")
 def listener():
     """A TCP server on the loopback that the grader can reach (and a student must not)."""
     with socket.create_server(("127.0.0.1", 0)) as server:

@@ -18,15 +18,6 @@ def _files(folder):
     return sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file())
 
 
-@pytest.fixture(scope="module")
-def isolated_jupyter(tmp_path_factory):
-    root = tmp_path_factory.mktemp("jupyter")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
-            patch.setenv(name, str(root / name.lower()))
-        yield
-
-
 def test_committed_assignments_are_what_release_generates_from_solutions(tmp_path, isolated_jupyter):
     released = release(REPO, release_dir=tmp_path / "assignments")
     committed = REPO / "assignments"
