@@ -11,7 +11,8 @@ axes (their figure is then ax.figure).
   (both from a course_lib.solver.Solver).
 - update_ratios: update/weight ratio per parameter on a log axis, with the
   lecture's 1e-3 reference line.
-- filter_grid: first-layer weights as a grid of images.
+- filter_grid: first-layer weights as a grid of images; neighbour_correlation:
+  how smooth those filters are.
 """
 
 import matplotlib.pyplot as plt
@@ -231,6 +232,18 @@ def update_ratios(update_ratio_history, ax=None):
     return fig, ax
 
 
+def _as_filters(weights, image_shape):
+    """First-layer weights as float64 filters (F, C, H, W); see filter_images for the inputs."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim == 2:
+        if image_shape is None or int(np.prod(image_shape)) != weights.shape[0]:
+            raise ValueError(
+                f"image_shape must be (C, H, W) with C * H * W = weights.shape[0] = {weights.shape[0]} "
+                f"for weights of shape (D, M), got {image_shape!r}")
+        weights = weights.T.reshape((weights.shape[1],) + tuple(image_shape))
+    return check_array("weights", weights, ndim=4, dims="(F, C, H, W) or (D, M)")
+
+
 def filter_images(weights, image_shape=None):
     """Turn first-layer weights into images (F, H, W, C) scaled to [0, 1].
 
@@ -241,18 +254,26 @@ def filter_images(weights, image_shape=None):
 
     Returns a float64 array (F, H, W, C), each filter min-max scaled on its own.
     """
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.ndim == 2:
-        if image_shape is None or int(np.prod(image_shape)) != weights.shape[0]:
-            raise ValueError(
-                f"image_shape must be (C, H, W) with C * H * W = weights.shape[0] = {weights.shape[0]} "
-                f"for weights of shape (D, M), got {image_shape!r}")
-        weights = weights.T.reshape((weights.shape[1],) + tuple(image_shape))
-    weights = check_array("weights", weights, ndim=4, dims="(F, C, H, W) or (D, M)")
-    images = weights.transpose(0, 2, 3, 1)
+    images = _as_filters(weights, image_shape).transpose(0, 2, 3, 1)
     low = images.min(axis=(1, 2, 3), keepdims=True)
     span = images.max(axis=(1, 2, 3), keepdims=True) - low
     return (images - low) / np.where(span > 0, span, 1.0)
+
+
+def neighbour_correlation(weights, image_shape=None):
+    """How smooth first-layer filters are: the correlation of neighbouring pixels.
+
+    Pairs every pixel with its right and its lower neighbour, over all filters
+    (colour channels averaged), and returns the correlation of the pairs: about 0
+    for random noise, approaching 1 for smooth templates.
+
+    Inputs: weights and image_shape as in filter_images.
+    Returns a float in [-1, 1].
+    """
+    images = _as_filters(weights, image_shape).mean(axis=1)
+    left, right = images[:, :, :-1].ravel(), images[:, :, 1:].ravel()
+    top, bottom = images[:, :-1, :].ravel(), images[:, 1:, :].ravel()
+    return float(np.corrcoef(np.concatenate([left, top]), np.concatenate([right, bottom]))[0, 1])
 
 
 def filter_grid(weights, image_shape=None, padding=1, ax=None):
