@@ -275,6 +275,23 @@ def conv_forward_fast(x, w, b, conv_param):
     return out, (x.shape, w, columns, conv_param)
 
 
+def conv_backward_fast_weights(dout, cache):
+    """The filter and bias gradients of conv_forward_fast, without dx.
+
+    A network's first layer needs no gradient for its input images, and dx
+    (col2im) is most of the backward pass's work.
+
+    Inputs: dout (N, F, H_out, W_out) and the cache of conv_forward_fast.
+    Returns (dw, db) with the shapes of w (F, C, HH, WW) and b (F,).
+    """
+    x_shape, w, columns, conv_param = cache
+    dout = _check_conv_dout(dout, x_shape, w.shape, conv_param)
+    N, F = dout.shape[:2]
+    # The ones row of `columns` makes the last column of this product the bias gradient.
+    dweights = np.matmul(dout.reshape(N, F, -1), columns.transpose(0, 2, 1)).sum(axis=0)
+    return dweights[:, :-1].reshape(w.shape), dweights[:, -1]
+
+
 def conv_backward_fast(dout, cache):
     """Convolution backward pass with two matrix multiplies and col2im.
 
@@ -284,17 +301,13 @@ def conv_backward_fast(dout, cache):
 
     Returns (dx, dw, db) with the shapes of x (N, C, H, W), w (F, C, HH, WW) and b (F,).
     """
-    x_shape, w, columns, conv_param = cache
-    dout = _check_conv_dout(dout, x_shape, w.shape, conv_param)
+    dw, db = conv_backward_fast_weights(dout, cache)
+    x_shape, w, _, conv_param = cache
     stride, pad = _stride_and_pad(conv_param)
     N, C, H, W = x_shape
     F, _, HH, WW = w.shape
-    H_out, W_out = dout.shape[2:]
-    dout = dout.reshape(N, F, H_out * W_out)
-    # The ones row of `columns` makes the last column of this product the bias gradient.
-    dweights = np.matmul(dout, columns.transpose(0, 2, 1)).sum(axis=0)
-    dw = dweights[:, :-1].reshape(w.shape)
-    db = dweights[:, -1]
+    H_out, W_out = np.shape(dout)[2:]
+    dout = np.asarray(dout).reshape(N, F, H_out * W_out)
     dcolumns = np.matmul(w.reshape(F, -1).T, dout).reshape(N, C, HH, WW, H_out, W_out)
     # col2im: kernel offset (p, q) of every field touched a strided grid of the
     # padded input; add its gradient back there. Overlapping fields add up.

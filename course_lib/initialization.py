@@ -29,7 +29,7 @@ NONLINEARITIES = {
 }
 
 
-def init_weights(fan_in, fan_out, scheme, rng):
+def init_weights(fan_in, fan_out, scheme, rng, name="scheme"):
     """Draw a weight matrix for a fully connected layer.
 
     Inputs:
@@ -40,6 +40,8 @@ def init_weights(fan_in, fan_out, scheme, rng):
       or a positive number s meaning s * N(0, 1) (the models' `weight_scale`).
     - rng: a np.random.Generator (an int seed or None is passed to
       np.random.default_rng).
+    - name: the caller's name for `scheme` in error messages (the models say
+      "weight_scale").
 
     Returns a float64 array of shape (fan_in, fan_out).
     Raises ValueError for an unknown scheme (listing the valid ones) or a
@@ -49,7 +51,7 @@ def init_weights(fan_in, fan_out, scheme, rng):
     check_positive("fan_out", fan_out)
     shape = (int(fan_in), int(fan_out))
     if isinstance(scheme, str):
-        check_choice("scheme", scheme, INIT_SCHEMES)
+        check_choice(name, scheme, INIT_SCHEMES)
         if scheme == "zero":
             return np.zeros(shape)
         scale = {
@@ -59,7 +61,7 @@ def init_weights(fan_in, fan_out, scheme, rng):
             "he": 1.0 / np.sqrt(fan_in / 2),
         }[scheme]
     else:
-        scale = check_positive("scheme (a weight scale)", scheme)
+        scale = check_positive(name, scheme)
     return scale * np.random.default_rng(rng).standard_normal(shape)
 
 

@@ -125,6 +125,7 @@ class Solver:
         self.optim_configs = {name: copy.deepcopy(self.optim_config) for name in self.model.params}
         self.best_val_acc = -1.0
         self.best_params = {}
+        self._best_norm_params = None
         self.stopped_early = False
         self.stop_reason = None
 
@@ -184,6 +185,8 @@ class Solver:
         if val_acc > self.best_val_acc:
             self.best_val_acc = val_acc
             self.best_params = {name: p.copy() for name, p in self.model.params.items()}
+            # batchnorm's running averages belong to those parameters: restore them together
+            self._best_norm_params = copy.deepcopy(getattr(self.model, "norm_params", None))
 
     def _say(self, message):
         """Print one line when verbose, without breaking the progress bar."""
@@ -234,3 +237,5 @@ class Solver:
                     self._record_accuracy()
                     self._say(self._epoch_line())
         self.model.params.update({name: p.copy() for name, p in self.best_params.items()})
+        if self._best_norm_params is not None:
+            self.model.norm_params = copy.deepcopy(self._best_norm_params)

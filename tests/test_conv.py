@@ -257,3 +257,14 @@ POOL_BAD = [
 def test_pool_bad_input(impl, case, x_shape, pool_param, message):
     with pytest.raises(ValueError, match=message):
         POOL_IMPLEMENTATIONS[impl][0](np.zeros(x_shape), pool_param)
+
+
+def test_weights_only_backward_matches_the_full_backward():
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((3, 2, 7, 7)), rng.standard_normal((4, 2, 3, 3)), rng.standard_normal(4)
+    out, cache = conv.conv_forward_fast(x, w, b, {"stride": 2, "pad": 1})
+    dout = rng.standard_normal(out.shape)
+    _, dw, db = conv.conv_backward_fast(dout, cache)
+    dw_only, db_only = conv.conv_backward_fast_weights(dout, cache)
+    np.testing.assert_array_equal(dw_only, dw)
+    np.testing.assert_array_equal(db_only, db)

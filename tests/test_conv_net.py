@@ -110,7 +110,7 @@ def test_bad_input():
         ThreeLayerConvNet(filter_size=4)
     with pytest.raises(ValueError, match="even H and W"):
         ThreeLayerConvNet(input_dim=(1, 7, 8))
-    with pytest.raises(ValueError, match="scheme must be one of"):
+    with pytest.raises(ValueError, match="weight_scale must be one of"):
         ThreeLayerConvNet(weight_scale="glorot")
 
 

@@ -148,7 +148,14 @@ def test_bad_input_raises():
         model.loss(np.zeros((5, 64)), np.zeros(4, dtype=int))
     with pytest.raises(ValueError, match="normalization must be one of None, 'batchnorm', 'layernorm'"):
         FullyConnectedNet([12], normalization="groupnorm")
-    with pytest.raises(ValueError, match="scheme must be one of"):
+    with pytest.raises(ValueError, match="weight_scale must be one of"):
         FullyConnectedNet([12], weight_scale="glorot")
     with pytest.raises(ValueError, match="keep_prob"):
         FullyConnectedNet([12], keep_prob=0.0)
+
+
+def test_scores_do_not_consume_the_dropout_stream():
+    X, y = np.random.default_rng(0).standard_normal((6, 64)), np.arange(6)
+    evaluated, untouched = (FullyConnectedNet([12], keep_prob=0.5, seed=3) for _ in range(2))
+    evaluated.loss(X)  # test mode: dropout is the identity and draws no mask
+    assert evaluated.loss(X, y)[0] == untouched.loss(X, y)[0]

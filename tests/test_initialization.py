@@ -112,5 +112,5 @@ def test_init_weights_takes_a_weight_scale_number():
     weights = init_weights(400, 300, 0.05, np.random.default_rng(0))
     assert weights.shape == (400, 300)
     assert abs(weights.std() - 0.05) < 0.002
-    with pytest.raises(ValueError, match="weight scale"):
+    with pytest.raises(ValueError, match="scheme must be a positive number"):
         init_weights(4, 3, -1.0, np.random.default_rng(0))

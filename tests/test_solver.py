@@ -162,3 +162,22 @@ def test_bad_arguments_raise(small_digits):
         Solver(model, dict(small_digits, y_train=small_digits["y_train"][:5]))
     with pytest.raises(ValueError, match="batch_size"):
         Solver(model, small_digits, batch_size=0)
+
+
+def test_best_params_come_back_with_their_batchnorm_running_statistics(digits):
+    model = FullyConnectedNet([50], normalization="batchnorm", weight_scale="he", seed=0)
+    solver = Solver(model, digits, update_rule="sgd", optim_config={"learning_rate": 0.5},
+                    batch_size=50, num_epochs=4, verbose=False, seed=0)
+    snapshots = []
+    record = solver._record_accuracy
+
+    def record_and_snapshot():
+        record()
+        snapshots.append({k: v.copy() for k, v in model.norm_params[0].items() if k.startswith("running")})
+
+    solver._record_accuracy = record_and_snapshot
+    solver.train()
+    best = int(np.argmax(solver.val_acc_history))
+    assert best < len(solver.val_acc_history) - 1, "the test needs a best epoch before the last one"
+    for key in ("running_mean", "running_var"):
+        np.testing.assert_array_equal(model.norm_params[0][key], snapshots[best][key])

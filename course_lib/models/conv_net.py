@@ -78,18 +78,16 @@ class ThreeLayerConvNet:
         self.conv_param = {"stride": 1, "pad": (filter_size - 1) // 2}
         self.pool_param = dict(POOL_PARAM)
         self._rng = np.random.default_rng(seed)
-        if not isinstance(weight_scale, str):
-            check_positive("weight_scale", weight_scale)
 
-        filters = init_weights(C * filter_size**2, num_filters, weight_scale, self._rng).astype(self.dtype)
+        filters = init_weights(C * filter_size**2, num_filters, weight_scale, self._rng, "weight_scale").astype(self.dtype)
         pooled = num_filters * (H // 2) * (W // 2)
         self.params = {
             # init_weights draws (fan_in, fan_out); a filter is one column.
             "W1": filters.T.reshape(num_filters, C, filter_size, filter_size).copy(),
             "b1": np.zeros(num_filters, dtype=self.dtype),
-            "W2": init_weights(pooled, hidden_dim, weight_scale, self._rng).astype(self.dtype),
+            "W2": init_weights(pooled, hidden_dim, weight_scale, self._rng, "weight_scale").astype(self.dtype),
             "b2": np.zeros(hidden_dim, dtype=self.dtype),
-            "W3": init_weights(hidden_dim, self.num_classes, weight_scale, self._rng).astype(self.dtype),
+            "W3": init_weights(hidden_dim, self.num_classes, weight_scale, self._rng, "weight_scale").astype(self.dtype),
             "b3": np.zeros(self.num_classes, dtype=self.dtype),
         }
 
@@ -123,7 +121,8 @@ class ThreeLayerConvNet:
         dh, grads["W2"], grads["b2"] = layers.affine_relu_backward(dh, affine2_cache)
         dh = conv.max_pool_backward_fast(dh, pool_cache)
         dh = layers.relu_backward(dh, relu1_cache)
-        _, grads["W1"], grads["b1"] = conv.conv_backward_fast(dh, conv_cache)
+        # the images need no gradient: skip the dx (col2im) part of the conv backward pass
+        grads["W1"], grads["b1"] = conv.conv_backward_fast_weights(dh, conv_cache)
 
         for name in ("W1", "W2", "W3"):
             W = p[name]

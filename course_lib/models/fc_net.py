@@ -72,13 +72,11 @@ class FullyConnectedNet:
         self.dropout_seed = dropout_seed
         self.num_layers = len(self.hidden_dims) + 1
         self._rng = np.random.default_rng(seed)
-        if not isinstance(weight_scale, str):
-            check_positive("weight_scale", weight_scale)
 
         dims = [self.input_dim] + self.hidden_dims + [self.num_classes]
         self.params = {}
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-            self.params[f"W{i}"] = init_weights(fan_in, fan_out, weight_scale, self._rng).astype(self.dtype)
+            self.params[f"W{i}"] = init_weights(fan_in, fan_out, weight_scale, self._rng, "weight_scale").astype(self.dtype)
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
             if self.normalization is not None and i < self.num_layers:
                 self.params[f"gamma{i}"] = np.ones(fan_out, dtype=self.dtype)
@@ -121,7 +119,7 @@ class FullyConnectedNet:
         mode = "test" if y is None else "train"
         if y is not None:
             y = check_labels("y", y, X.shape[0], self.num_classes)
-        use_dropout = self.keep_prob < 1
+        use_dropout = self.keep_prob < 1 and mode == "train"  # test-mode dropout is the identity
 
         h, caches = X, []
         for layer in range(self.num_layers - 1):
@@ -158,7 +156,7 @@ class FullyConnectedNet:
                 dh = layers.dropout_backward(dh, dropout_cache)
             dh = layers.relu_backward(dh, relu_cache)
             if self.normalization == "batchnorm":
-                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = normalization.batchnorm_backward(dh, norm_cache)
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = normalization.batchnorm_backward_alt(dh, norm_cache)
             elif self.normalization == "layernorm":
                 dh, grads[f"gamma{i}"], grads[f"beta{i}"] = normalization.layernorm_backward(dh, norm_cache)
             dh, grads[f"W{i}"], grads[f"b{i}"] = layers.affine_backward(dh, affine_cache)
