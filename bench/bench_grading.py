@@ -58,6 +58,8 @@ def main(argv=None):
         seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
 
     graded = sum(r.status == "graded" for r in results)
+    if not graded:
+        raise SystemExit(f"{summary}\n\nnothing was graded: no rate to report")
     cores = len(os.sched_getaffinity(0))
     print(summary)
     print(

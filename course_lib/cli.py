@@ -7,7 +7,7 @@ Each subcommand imports its heavy modules (nbgrader, torch) only when it runs, s
 import argparse
 import sys
 
-from course_lib import __version__
+from course_lib import __version__, grading
 
 
 def build_parser():
@@ -33,10 +33,14 @@ def add_grade_parser(subcommands):
     grade.add_argument("--submissions", required=True, help="folder with one subfolder per student")
     grade.add_argument("--out", help="output folder (default: grading_out/<assignment>)")
     grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
-    grade.add_argument("--source", default="solutions", help="source notebooks folder (default solutions)")
-    grade.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
-    grade.add_argument("--timeout", type=int, default=600, help="seconds per notebook (default 600)")
-    grade.add_argument("--memory-gib", type=float, default=2.0, help="memory cap per student kernel (default 2)")
+    grade.add_argument("--source", default=grading.SOURCE_DIRECTORY,
+                       help=f"source notebooks folder (default {grading.SOURCE_DIRECTORY})")
+    grade.add_argument("--cell-timeout", type=int, default=grading.CELL_TIMEOUT,
+                       help=f"seconds per cell (default {grading.CELL_TIMEOUT})")
+    grade.add_argument("--timeout", type=int, default=grading.NOTEBOOK_TIMEOUT,
+                       help=f"seconds per notebook (default {grading.NOTEBOOK_TIMEOUT})")
+    grade.add_argument("--memory-gib", type=float, default=grading.MEMORY_GIB,
+                       help=f"memory cap per student kernel in GiB (default {grading.MEMORY_GIB:g})")
     grade.set_defaults(run=_run_grade)
 
 

@@ -6,6 +6,7 @@ import os
 import tempfile
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from course_lib.grading.preprocessors import DropDuplicateIds, StderrIsNotFailure, TruncateOutputs
@@ -165,3 +166,18 @@ def test_protections_say_what_is_off_and_why():
     lines = {name: (active, why) for name, active, why in Sandbox(user=None, namespaces=False).protections()}
     assert lines["no network"] == (False, "not available (needs root, util-linux setpriv/unshare and namespaces)")
     assert lines["memory cap"][0] is True
+
+
+def test_hidden_course_folder_gets_the_kernels_python_bound_back(monkeypatch, tmp_path):
+    # the course folder is hidden whole (other runs' grading output lives there);
+    # its virtualenv and course_lib are bound back, its solutions stay hidden
+    course_root = tmp_path / "course"
+    venv, library = course_root / ".venv", course_root / "course_lib"
+    for folder in (venv, library, course_root / "solutions"):
+        folder.mkdir(parents=True)
+    monkeypatch.setattr(sandbox_module, "_interpreter_paths", lambda: [str(venv), str(library)])
+    hidden = (str(course_root), str(course_root / "solutions"))
+    spec = json.loads(Sandbox(user=(65534, 65534), namespaces=True, hidden=hidden).jail_spec("/w", "/r", None))
+    assert spec["exposed"] == [str(venv), str(library)] and spec["hidden"] == sorted(hidden)
+    with pytest.raises(ValueError, match="inside the Python"):
+        Sandbox(user=None, namespaces=True, hidden=(str(venv / "lib"),)).jail_spec("/w", "/r", None)

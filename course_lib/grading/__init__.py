@@ -1,12 +1,12 @@
-"""The instructor's grading pipeline around nbgrader.
+"""The instructor's grading pipeline around nbgrader (`course grade`, `course release`).
 
-* `pipeline.grade` (``course grade``): submissions folder in, grades.csv and feedback out.
-* `release.release` (``course release``): assignments/ regenerated from solutions/.
-* `config`: the course's nbgrader settings (also loaded by nbgrader_config.py).
-* `preprocessors`: fixes for what nbgrader gets wrong on bad submissions.
-* `submissions`, `worker`, `report`: finding, grading and reporting one student.
-* `sandbox` and `jail`: every student kernel unprivileged, memory-capped, without
-  network and without sight of solutions, gradebooks or other students' work.
-
-Nothing is imported here: `python -m course_lib.grading.jail` must start fast.
+The course's grading defaults live here, free of heavy imports, so that the
+command line can show them without loading nbgrader.
 """
+
+SOURCE_DIRECTORY = "solutions"
+RELEASE_DIRECTORY = "assignments"
+CELL_TIMEOUT = 30  # seconds one cell may run
+NOTEBOOK_TIMEOUT = 600  # seconds a whole notebook may run
+MAX_OUTPUT_CHARS = 20_000  # characters kept from the outputs of one cell
+MEMORY_GIB = 2.0  # memory (address space) cap of each student kernel

@@ -6,6 +6,7 @@ plain `nbgrader` commands and `course grade` follow the same rules;
 """
 
 import copy
+import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
@@ -22,6 +23,7 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
+from course_lib.grading import CELL_TIMEOUT, MAX_OUTPUT_CHARS, RELEASE_DIRECTORY, SOURCE_DIRECTORY
 from course_lib.grading.feedback import FeedbackExporter
 from course_lib.grading.preprocessors import (
     DropDuplicateIds,
@@ -31,11 +33,9 @@ from course_lib.grading.preprocessors import (
     TruncateOutputs,
 )
 
-SOURCE_DIRECTORY = "solutions"
-RELEASE_DIRECTORY = "assignments"
 
 
-def course_config(cell_timeout=30, max_output_chars=20_000):
+def course_config(cell_timeout=CELL_TIMEOUT, max_output_chars=MAX_OUTPUT_CHARS):
     """nbgrader settings of the course.
 
     cell_timeout: seconds one cell may run before it is interrupted (and scores 0).
@@ -71,6 +71,20 @@ def course_config(cell_timeout=30, max_output_chars=20_000):
     ]
     c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
     c.GenerateFeedback.exporter_class = FeedbackExporter
+    return c
+
+
+def api_config(root, source_dir, **settings):
+    """course_config (with `settings`) for nbgrader's API on the course folder `root`.
+
+    root: the nbgrader course folder, holding gradebook.db; source_dir: the folder of
+    source notebooks (absolute, or relative to the current folder).
+    """
+    c = course_config(**settings)
+    c.CourseDirectory.root = root
+    c.CourseDirectory.source_directory = os.path.abspath(source_dir)
+    c.CourseDirectory.db_url = f"sqlite:///{root}/gradebook.db"
+    c.NbGraderAPI.log_level = "WARN"
     return c
 
 

@@ -93,15 +93,13 @@ def _confine_file_system(spec):
     for path in spec["private_dirs"]:
         if os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={spec['private_dir_bytes']}")
-    # Folders the student's user cannot enter (like /root) are covered, then what the
-    # interpreter needs from them and from the private folders is bound back read-only.
-    for path in spec["covered"]:
+    # Folders the student's user cannot enter (like /root) and the hidden ones are
+    # covered, then what the interpreter needs from them is bound back read-only (the
+    # grader checked that no hidden path lies inside it).
+    for path in spec["covered"] + spec["hidden"]:
         _cover(path)
     for handle, path in exposed:
         _bind(handle, path, MS_RDONLY)
-    # Hidden last, so nothing bound back above can reveal them again.
-    for path in spec["hidden"]:
-        _cover(path)
     for handle, path in writable:
         _bind(handle, path, 0)
 

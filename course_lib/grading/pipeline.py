@@ -32,8 +32,10 @@ from dataclasses import asdict, replace
 from tqdm import tqdm
 
 from course_lib.checks import check_choice, check_positive
+from course_lib.grading import CELL_TIMEOUT, MAX_OUTPUT_CHARS, NOTEBOOK_TIMEOUT, SOURCE_DIRECTORY
+from course_lib.grading.release import assignments_in
 from course_lib.grading.report import StudentResult, status_page, summary, write_csv
-from course_lib.grading.sandbox import GIB, Sandbox
+from course_lib.grading.sandbox import Sandbox
 from course_lib.grading.submissions import find_submissions, stage
 
 # Seconds a worker may take, beyond the notebook's own limit, to start a kernel and
@@ -207,11 +209,11 @@ def grade(
     submissions_dir,
     out_dir=None,
     jobs=1,
-    source_dir="solutions",
-    cell_timeout=30,
-    notebook_timeout=600,
-    memory_bytes=2 * GIB,
-    max_output_chars=20_000,
+    source_dir=SOURCE_DIRECTORY,
+    cell_timeout=CELL_TIMEOUT,
+    notebook_timeout=NOTEBOOK_TIMEOUT,
+    memory_bytes=Sandbox.memory_bytes,
+    max_output_chars=MAX_OUTPUT_CHARS,
     show_progress=True,
     sandbox=None,
 ):
@@ -235,19 +237,24 @@ def grade(
     source_dir = os.path.abspath(source_dir)
     submissions_dir = os.path.abspath(submissions_dir)
     out_dir = os.path.abspath(out_dir or os.path.join("grading_out", assignment))
-    known = sorted(d for d in os.listdir(source_dir) if os.path.isdir(os.path.join(source_dir, d)))
-    check_choice("assignment", assignment, known)
+    check_choice("assignment", assignment, assignments_in(source_dir))
     if not os.path.isdir(submissions_dir):
         raise FileNotFoundError(f"submissions folder {submissions_dir} does not exist")
-    for name, value in [("jobs", jobs), ("cell_timeout", cell_timeout), ("notebook_timeout", notebook_timeout)]:
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    for name, value in [("cell_timeout", cell_timeout), ("notebook_timeout", notebook_timeout),
+                        ("memory_bytes", memory_bytes), ("max_output_chars", max_output_chars)]:
         check_positive(name, value)
-    check_positive("memory_bytes", memory_bytes)
-    check_positive("max_output_chars", max_output_chars)
     os.makedirs(out_dir, exist_ok=True)
     run_root = tempfile.mkdtemp(prefix="course-grade-")
     # kernels of an unprivileged user must pass through to their folders in here
     os.chmod(run_root, 0o711)
-    hidden = tuple(p for p in (source_dir, submissions_dir, out_dir, run_root, _git_dir(source_dir)) if p)
+    # The whole course folder (other runs' grading_out/, assignments, the repository),
+    # unless it is the root of the file system; the kernels' Python is bound back.
+    course_root = os.path.dirname(source_dir)
+    secret = (course_root if course_root != "/" else None, source_dir, submissions_dir, out_dir, run_root,
+              _git_dir(source_dir))
+    hidden = tuple(p for p in secret if p)
     limits = dict(memory_bytes=memory_bytes, cpu_seconds=notebook_timeout, hidden=hidden)
     sandbox = Sandbox.detect(**limits) if sandbox is None else replace(sandbox, **limits)
     log_dir = os.path.join(out_dir, "logs")

@@ -11,15 +11,21 @@ import shutil
 import sys
 import tempfile
 
-from course_lib.grading.config import RELEASE_DIRECTORY, SOURCE_DIRECTORY, course_config
+from course_lib.grading import RELEASE_DIRECTORY, SOURCE_DIRECTORY
+from course_lib.grading.config import api_config
+
+
+def assignments_in(source_dir):
+    """The assignment ids: the folders of `source_dir` (dot folders excluded), sorted."""
+    if not os.path.isdir(source_dir):
+        return []
+    names = os.listdir(source_dir)
+    return sorted(d for d in names if os.path.isdir(os.path.join(source_dir, d)) and not d.startswith("."))
 
 
 def source_assignments(course_root="."):
     """The assignment ids: the folders of <course_root>/solutions, sorted."""
-    source = os.path.join(course_root, SOURCE_DIRECTORY)
-    if not os.path.isdir(source):
-        return []
-    return sorted(d for d in os.listdir(source) if os.path.isdir(os.path.join(source, d)) and not d.startswith("."))
+    return assignments_in(os.path.join(course_root, SOURCE_DIRECTORY))
 
 
 def generate(assignments, source_dir, work_dir):
@@ -33,12 +39,8 @@ def generate(assignments, source_dir, work_dir):
     from nbgrader.utils import setenv
 
     os.makedirs(work_dir, exist_ok=True)
-    config = course_config()
-    config.CourseDirectory.root = work_dir
-    config.CourseDirectory.source_directory = os.path.abspath(source_dir)
+    config = api_config(work_dir, source_dir)
     config.CourseDirectory.release_directory = os.path.join(work_dir, "release")
-    config.CourseDirectory.db_url = f"sqlite:///{work_dir}/gradebook.db"
-    config.NbGraderAPI.log_level = "WARN"
     api = NbGraderAPI(config=config)
     # a new gradebook asks the `alembic` command (next to this Python) for its version
     with setenv(PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])):

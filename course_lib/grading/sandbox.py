@@ -10,6 +10,7 @@ which hold the hidden tests, never symlinks), talks to the grader over unix sock
 the grader), and is launched through `course_lib.grading.jail`.
 """
 
+import functools
 import json
 import os
 import pwd
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Instance, Unicode
 
+from course_lib.grading import MEMORY_GIB
+
 GIB = 1024**3
 MIB = 1024**2
 
@@ -35,6 +38,7 @@ NAMESPACE_PREFIX = (
 PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
 
+@functools.cache
 def _interpreter_paths():
     """Folders a kernel's Python needs: its prefixes, standard library, site-packages and course_lib.
 
@@ -89,7 +93,7 @@ class Sandbox:
 
     user: tuple | None
     namespaces: bool
-    memory_bytes: int = 2 * GIB
+    memory_bytes: int = int(MEMORY_GIB * GIB)
     cpu_seconds: int | None = None
     file_bytes: int = 256 * MIB
     private_dir_bytes: int = 64 * MIB
@@ -150,10 +154,14 @@ class Sandbox:
         """
         # The interpreter may live under a folder the student's user cannot enter
         # (a pyenv under /root): cover that folder and bind the interpreter back.
-        # Likewise a virtualenv or course folder under /tmp, which gets a private tmpfs.
+        # Likewise what lies under a private /tmp or a hidden folder (the virtualenv
+        # and course_lib inside the hidden course folder).
         closed = {p: _closed_ancestor(p) for p in _interpreter_paths()}
-        exposed = [p for p, ancestor in closed.items() if ancestor or _inside(p, PRIVATE_DIRS)]
+        exposed = [p for p, ancestor in closed.items() if ancestor or _inside(p, (*PRIVATE_DIRS, *self.hidden))]
         covered = sorted({a for a in closed.values() if a})
+        revealed = [h for h in self.hidden if any(_inside(h, [p]) for p in exposed)]
+        if revealed:
+            raise ValueError(f"hidden paths {revealed} lie inside the Python the kernels need: move them elsewhere")
         limits = {"RLIMIT_AS": self.memory_bytes, "RLIMIT_FSIZE": self.file_bytes}
         if self.cpu_seconds is not None:
             limits["RLIMIT_CPU"] = self.cpu_seconds
@@ -199,6 +207,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     # process groups of the kernels this process started, for `kill_all`
     _started = set()
+    _pgid = None  # this kernel's process group, once started
 
     @classmethod
     def kill_all(cls):

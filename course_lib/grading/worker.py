@@ -21,7 +21,7 @@ import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
-from course_lib.grading.config import course_config, sandboxed
+from course_lib.grading.config import api_config, sandboxed
 from course_lib.grading.report import StudentResult
 from course_lib.grading.sandbox import Sandbox, SandboxKernelManager
 
@@ -103,12 +103,9 @@ def grade_student(job):
     and sandbox (the Sandbox's fields).
     """
     root = job["course_dir"]
-    config = course_config(cell_timeout=job["cell_timeout"], max_output_chars=job["max_output_chars"])
+    config = api_config(root, job["source_dir"], cell_timeout=job["cell_timeout"],
+                        max_output_chars=job["max_output_chars"])
     config = sandboxed(config, Sandbox(**job["sandbox"]), os.path.join(root, "k"))
-    config.CourseDirectory.root = root
-    config.CourseDirectory.source_directory = job["source_dir"]
-    config.CourseDirectory.db_url = f"sqlite:///{root}/gradebook.db"
-    config.NbGraderAPI.log_level = "WARN"
     api = NbGraderAPI(config=config)
     result = StudentResult(job["student"], job["assignment"])
 
