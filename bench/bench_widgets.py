@@ -56,7 +56,8 @@ def bench(name, explorer, control, values, repeats):
     parts = {"compute": [], "draw": [], "encode": []}
     try:
         for i in range(repeats):
-            value = values[i % len(values)]
+            # the next value that differs from the current one: a real change every time
+            value = next(v for v in values[i % len(values):] + values if v != explorer.controls[control].value)
             parts["compute"].append(time_part(lambda: setattr(explorer.controls[control], "value", value)))
             parts["draw"].append(time_part(explorer.figure.canvas.draw))
             parts["encode"].append(time_part(lambda: encode_frame(explorer.figure)))

@@ -5,7 +5,8 @@ saves it. Functions that draw one panel accept `ax` to draw into an existing
 axes (their figure is then ax.figure).
 
 - activation_histograms, gradient_histograms: one histogram per layer, from
-  course_lib.initialization.activation_statistics.
+  course_lib.initialization.activation_statistics (counts from layer_histograms,
+  which the initialization explorer shares).
 - layer_statistics: per-layer mean and std of activations (and gradients).
 - loss_curve (with exponential smoothing), accuracy_curves, training_curves
   (both from a course_lib.solver.Solver).
@@ -31,19 +32,35 @@ def _axes(ax, figsize):
     return ax.figure, ax
 
 
+def layer_histograms(arrays, bins=50):
+    """Histogram every layer's values over one shared range, so layers compare at a glance.
+
+    Inputs:
+    - arrays: list of L arrays (any shape), one per layer.
+    - bins: number of bins (int).
+
+    Returns (edges, counts): edges a float64 array (bins + 1,) shared by all
+    layers, counts an int array (L, bins).
+    """
+    low = min(float(np.min(a)) for a in arrays)
+    high = max(float(np.max(a)) for a in arrays)
+    if not high > low:
+        low, high = low - 1.0, high + 1.0
+    edges = np.linspace(low, high, bins + 1)
+    counts = np.array([np.histogram(a, bins=edges)[0] for a in arrays])
+    return edges, counts
+
+
 def _layer_histograms(arrays, title, xlabel, bins):
     """One histogram per layer in a row; each panel names the layer's mean and std."""
     if len(arrays) == 0:
         raise ValueError(f"{xlabel} must hold at least one layer, got none")
     values = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
-    low = min(v.min() for v in values)
-    high = max(v.max() for v in values)
-    if low == high:
-        low, high = low - 1, high + 1
+    edges, counts = layer_histograms(values, bins)
     fig, axes = plt.subplots(1, len(values), figsize=(1.7 * len(values) + 1, 2.6), sharey=True, squeeze=False)
     axes = axes[0]
-    for layer, (ax, v) in enumerate(zip(axes, values), start=1):
-        ax.hist(v, bins=bins, range=(low, high), color="tab:blue")
+    for layer, (ax, v, layer_counts) in enumerate(zip(axes, values, counts), start=1):
+        ax.hist(edges[:-1], bins=edges, weights=layer_counts, color="tab:blue")
         ax.set_title(f"layer {layer}\nmean {v.mean():.2g}\nstd {v.std():.2g}", fontsize=8)
         ax.set_xlabel(xlabel, fontsize=8)
         ax.tick_params(labelsize=7)

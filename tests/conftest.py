@@ -2,6 +2,7 @@
 
 import matplotlib
 import pytest
+from fixtures.jupyter_env import USER_FOLDER_VARIABLES
 
 matplotlib.use("Agg")
 
@@ -14,6 +15,6 @@ def isolated_jupyter(tmp_path_factory):
     """Kernels and nbgrader started by a test module read no user configuration."""
     root = tmp_path_factory.mktemp("jupyter")
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        for name in USER_FOLDER_VARIABLES:
             patch.setenv(name, str(root / name.lower()))
         yield

@@ -372,3 +372,10 @@ def test_learning_rate_explorer_regularization_reaches_the_model(lr_explorer):
     assert lr_explorer.solver.model.reg == 0.1
     with pytest.raises(ValueError, match="0.001"):
         lr_explorer.set(reg=0.5)
+
+
+def test_a_path_that_starts_outside_the_plot_and_escapes_is_diverged_from_step_0():
+    saddle = get_surface("saddle")
+    trajectory = run_optimizer(saddle, "sgd", (0.0, 3.0), learning_rates("constant", 0.5, 0.0, 200))
+    assert trajectory.diverged_at == 0
+    assert trajectory.status == "diverged at step 0: left the plot"

@@ -27,8 +27,6 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
 from course_lib.checks import check_choice, check_positive
@@ -131,6 +129,10 @@ def load_dataset(
 
 def _digits_splits(num_val, num_test, seed):
     """Split scikit-learn's digits (as uint8 0..255 images) stratified by class."""
+    # imported here: scikit-learn takes a second to import, and only digits need it
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
     digits = load_digits()
     images = np.rint(digits.images * (255 / 16)).astype(np.uint8)[:, None, :, :]
     labels = digits.target.astype(np.int64)

@@ -15,6 +15,7 @@ import matplotlib
 import numpy as np
 
 from course_lib.initialization import INIT_SCHEMES, NONLINEARITIES, activation_statistics
+from course_lib.plots import layer_histograms
 from course_lib.widgets.explorer import Explorer
 from course_lib.widgets.figure_view import FigureView, new_figure
 
@@ -24,25 +25,6 @@ BINS = 60
 STD_FLOOR = 1e-12
 
 
-def layer_histograms(arrays, bins=BINS):
-    """Histogram every layer's values over one shared range.
-
-    Inputs:
-    - arrays: list of L arrays (any shape), one per layer.
-    - bins: number of bins (int).
-
-    Returns (edges, counts): edges a float64 array (bins + 1,) shared by all
-    layers, counts an int array (L, bins).
-    """
-    low = min(float(a.min()) for a in arrays)
-    high = max(float(a.max()) for a in arrays)
-    if not high > low:
-        low, high = low - 1.0, high + 1.0
-    edges = np.linspace(low, high, bins + 1)
-    counts = np.array([np.histogram(a, bins=edges)[0] for a in arrays])
-    return edges, counts
-
-
 class InitializationExplorer(Explorer):
     """Controls, statistics and figure of the initialization explorer.
 
@@ -50,7 +32,7 @@ class InitializationExplorer(Explorer):
     - controls: dict name -> control: "num_layers", "width", "nonlinearity", "scheme".
     - stats: the dict returned by activation_statistics for those values.
     - histograms: dict "activations" / "gradients" -> (edges, counts) as in
-      layer_histograms.
+      course_lib.plots.layer_histograms.
     - histogram_lines: dict "activations" / "gradients" -> list of MAX_DEPTH
       Line2D, the first num_layers of them visible.
     - std_lines: dict "activations" / "gradients" -> Line2D of std per layer.
@@ -83,7 +65,7 @@ class InitializationExplorer(Explorer):
         v = self.values
         self.stats = activation_statistics(
             v["nonlinearity"], v["scheme"], v["num_layers"], v["width"], self.num_samples, self.seed)
-        self.histograms = {kind: layer_histograms(self.stats[kind]) for kind in ("activations", "gradients")}
+        self.histograms = {kind: layer_histograms(self.stats[kind], BINS) for kind in ("activations", "gradients")}
         self._draw()
 
     def _build_figure(self):

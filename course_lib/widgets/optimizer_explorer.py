@@ -83,7 +83,6 @@ class OptimizerExplorer(Explorer):
         self.view = FigureView(self.figure)
         self.widget = self._layout()
         self._connect()
-        self._draw_contours()
         self.update()
 
     # ----------------------------------------------------------- controls
@@ -192,9 +191,7 @@ class OptimizerExplorer(Explorer):
 
     def _on_surface(self, change):
         if not self._silence and really_changed(change):
-            with self._silenced():
-                self._reset_for_surface()
-            self.update()
+            self.set(surface=change["new"])
 
     def _on_step(self, change):
         if not self._silence:

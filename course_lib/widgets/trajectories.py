@@ -26,15 +26,6 @@ import numpy as np
 from course_lib import optim
 from course_lib.checks import check_choice, check_positive
 
-# The hyperparameters (besides the learning rate) each update rule reads.
-RULE_HYPERPARAMETERS = {
-    "sgd": (),
-    "sgd_momentum": ("momentum",),
-    "nesterov_momentum": ("momentum",),
-    "adagrad": (),
-    "rmsprop": ("decay_rate",),
-    "adam": ("beta1", "beta2"),
-}
 SCHEDULES = ("constant", "step", "exponential", "inverse_time")
 # A path this many window sizes beyond the plot has diverged. Momentum may overshoot
 # the plot and come back (at its best tuning on kappa = 1000 by 12x the start's
@@ -122,8 +113,7 @@ def run_optimizer(surface, rule, start, rates, hyperparameters=None, noise=0.0, 
     """
     update = optim.get_update_rule(rule)
     check_positive("noise", noise, allow_zero=True)
-    hyperparameters = hyperparameters or {}
-    config = {key: hyperparameters[key] for key in RULE_HYPERPARAMETERS[rule] if key in hyperparameters}
+    config = dict(hyperparameters or {})  # each rule reads its own keys and ignores the others
     rng = np.random.default_rng(seed)
     w = np.array(start, dtype=np.float64)
     points = [w]
@@ -141,8 +131,9 @@ def run_optimizer(surface, rule, start, rates, hyperparameters=None, noise=0.0, 
                 break
             points.append(w)
             if not surface.contains(w[0], w[1], margin=ESCAPE_MARGIN):
-                inside = [surface.contains(x, y) for x, y in points]
-                diverged_at = len(inside) - inside[::-1].index(True)
+                # the step after which the path never came back (0: it started outside)
+                inside = [i for i, (x, y) in enumerate(points) if surface.contains(x, y)]
+                diverged_at = inside[-1] + 1 if inside else 0
                 status = f"diverged at step {diverged_at}: left the plot"
                 break
         path = np.array(points)

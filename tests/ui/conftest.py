@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from fixtures.jupyter_env import USER_FOLDER_VARIABLES
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -66,8 +67,8 @@ def _free_port():
 class JupyterLab:
     """A running `jupyter lab` serving `root`; .url(path) opens a notebook."""
 
-    def __init__(self, root, port, token, process, log_path):
-        self.root, self.port, self.token = root, port, token
+    def __init__(self, port, token, process, log_path):
+        self.port, self.token = port, token
         self.process, self.log_path = process, log_path
 
     def url(self, notebook):
@@ -96,7 +97,8 @@ def jupyter_lab(browser_available, tmp_path_factory):
         os.environ,
         JUPYTERLAB_SETTINGS_DIR=str(settings),
         JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
-        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        # no user configuration reaches the server or its kernels
+        **{name: str(base / name.lower()) for name in USER_FOLDER_VARIABLES},
     )
     env.pop("MPLBACKEND", None)  # the notebook picks its own backend
     port, token = _free_port(), secrets.token_hex(16)
@@ -109,7 +111,7 @@ def jupyter_lab(browser_available, tmp_path_factory):
     log_path = base / "jupyterlab.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    lab = JupyterLab(root, port, token, process, log_path)
+    lab = JupyterLab(port, token, process, log_path)
     try:
         _wait_until_serving(lab)
         yield lab
