@@ -16,6 +16,8 @@ lab: $(BIN)/.installed
 
 # Two test workers share the cores; one BLAS/OpenMP thread each keeps them from oversubscribing.
 test: $(BIN)/.installed
+	$(BIN)/ruff check --output-format concise .
+	$(BIN)/ruff format --check .
 	PATH="$(abspath $(BIN)):$$PATH" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 		$(BIN)/python -m pytest -n 2 --dist loadfile
 

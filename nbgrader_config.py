@@ -6,5 +6,5 @@ commands and `course grade` / `course release` follow the same rules.
 
 from course_lib.grading.config import course_config
 
-c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+c = get_config()
 c.merge(course_config())

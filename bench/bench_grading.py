@@ -19,9 +19,10 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from course_lib.grading.pipeline import grade  # noqa: E402
-from course_lib.grading.release import generate  # noqa: E402
-from fixtures import grading_course as course  # noqa: E402
+from fixtures import grading_course as course
+
+from course_lib.grading.pipeline import grade
+from course_lib.grading.release import generate
 
 KINDS = ["correct", "stub", "edited_tests", "deleted_test", "warns"]
 

@@ -48,11 +48,23 @@ def bench_digits(device, threads, rounds):
 
 
 def bench_throughput(device, args):
-    print(f"\n2. synthetic CIFAR-shaped data on {device}: {args.epochs} epochs of {args.train_size} images, "
-          f"batch {args.batch_size}, compile={args.compile}")
+    print(
+        f"\n2. synthetic CIFAR-shaped data on {device}: {args.epochs} epochs of {args.train_size} images, "
+        f"batch {args.batch_size}, compile={args.compile}"
+    )
     torch.set_num_threads(args.threads)
-    result = train(TrainConfig(dataset="cifar10", synthetic=True, epochs=args.epochs, train_size=args.train_size,
-                               batch_size=args.batch_size, device=args.device, compile=args.compile, progress=False))
+    result = train(
+        TrainConfig(
+            dataset="cifar10",
+            synthetic=True,
+            epochs=args.epochs,
+            train_size=args.train_size,
+            batch_size=args.batch_size,
+            device=args.device,
+            compile=args.compile,
+            progress=False,
+        )
+    )
     first, later = result.history[0], result.history[1:]
     first_rate = first["images"] / first["seconds"]
     steady = sum(r["images"] for r in later) / sum(r["seconds"] for r in later)

@@ -30,9 +30,9 @@ import numpy as np
 
 matplotlib.use("Agg")
 
-from PIL import Image  # noqa: E402  (after choosing the backend)
+from PIL import Image
 
-from course_lib.widgets import initialization_explorer, optimizer_explorer  # noqa: E402
+from course_lib.widgets import initialization_explorer, optimizer_explorer
 
 
 def time_part(function):
@@ -57,8 +57,8 @@ def bench(name, explorer, control, values, repeats):
     try:
         for i in range(repeats):
             # the next value that differs from the current one: a real change every time
-            value = next(v for v in values[i % len(values):] + values if v != explorer.controls[control].value)
-            parts["compute"].append(time_part(lambda: setattr(explorer.controls[control], "value", value)))
+            value = next(v for v in values[i % len(values) :] + values if v != explorer.controls[control].value)
+            parts["compute"].append(time_part(lambda value=value: setattr(explorer.controls[control], "value", value)))
             parts["draw"].append(time_part(explorer.figure.canvas.draw))
             parts["encode"].append(time_part(lambda: encode_frame(explorer.figure)))
     finally:
@@ -81,14 +81,16 @@ def main():
     print("median per change, ms, wall / CPU")
     three = optimizer_explorer(rules=("sgd", "sgd_momentum", "adam"), num_steps=100)
     bench("optimizer, 3 rules, 100 steps: momentum", three, "momentum", [0.5, 0.9], args.repeats)
-    six = optimizer_explorer(rules=("sgd", "sgd_momentum", "nesterov_momentum", "adagrad", "rmsprop", "adam"),
-                             num_steps=300)
+    six = optimizer_explorer(
+        rules=("sgd", "sgd_momentum", "nesterov_momentum", "adagrad", "rmsprop", "adam"), num_steps=300
+    )
     bench("optimizer, 6 rules, 300 steps: learning rate", six, "learning_rate", [0.05, 0.1], args.repeats)
     rosenbrock = optimizer_explorer(surface="rosenbrock", rules=("sgd_momentum", "adam"), num_steps=1000)
     bench("optimizer, rosenbrock, 2 rules, 1000 steps: x0", rosenbrock, "start_x", [-1.5, -1.0], args.repeats)
     init = initialization_explorer()
-    bench("initialization, 10 x 250, 500 samples: scheme", init, "scheme", ["xavier", "small"],
-          max(args.repeats // 4, 2))
+    bench(
+        "initialization, 10 x 250, 500 samples: scheme", init, "scheme", ["xavier", "small"], max(args.repeats // 4, 2)
+    )
 
 
 if __name__ == "__main__":

@@ -33,14 +33,29 @@ def add_grade_parser(subcommands):
     grade.add_argument("--submissions", required=True, help="folder with one subfolder per student")
     grade.add_argument("--out", help="output folder (default: grading_out/<assignment>)")
     grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
-    grade.add_argument("--source", default=grading.SOURCE_DIRECTORY,
-                       help=f"source notebooks folder (default {grading.SOURCE_DIRECTORY})")
-    grade.add_argument("--cell-timeout", type=int, default=grading.CELL_TIMEOUT,
-                       help=f"seconds per cell (default {grading.CELL_TIMEOUT})")
-    grade.add_argument("--timeout", type=int, default=grading.NOTEBOOK_TIMEOUT,
-                       help=f"seconds per notebook (default {grading.NOTEBOOK_TIMEOUT})")
-    grade.add_argument("--memory-gib", type=float, default=grading.MEMORY_GIB,
-                       help=f"memory cap per student kernel in GiB (default {grading.MEMORY_GIB:g})")
+    grade.add_argument(
+        "--source",
+        default=grading.SOURCE_DIRECTORY,
+        help=f"source notebooks folder (default {grading.SOURCE_DIRECTORY})",
+    )
+    grade.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=grading.CELL_TIMEOUT,
+        help=f"seconds per cell (default {grading.CELL_TIMEOUT})",
+    )
+    grade.add_argument(
+        "--timeout",
+        type=int,
+        default=grading.NOTEBOOK_TIMEOUT,
+        help=f"seconds per notebook (default {grading.NOTEBOOK_TIMEOUT})",
+    )
+    grade.add_argument(
+        "--memory-gib",
+        type=float,
+        default=grading.MEMORY_GIB,
+        help=f"memory cap per student kernel in GiB (default {grading.MEMORY_GIB:g})",
+    )
     grade.set_defaults(run=_run_grade)
 
 
@@ -101,7 +116,8 @@ def add_train_convnet_parser(subcommands):
     train.add_argument("--epochs", type=int, help="passes over the training set")
     train.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda (default auto)")
     train.add_argument(
-        "--synthetic", action="store_true",
+        "--synthetic",
+        action="store_true",
         help="random images shaped like the dataset's: measures throughput where nothing can be downloaded",
     )
     train.add_argument("--batch-size", type=int, help="training images per step")

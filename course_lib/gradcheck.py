@@ -115,10 +115,7 @@ def rel_error(a, b):
 def _coordinates(shape, num_checks, rng):
     """All coordinates of `shape` (num_checks=None) or num_checks distinct random ones."""
     size = int(np.prod(shape))
-    if num_checks is None:
-        flat = np.arange(size)
-    else:
-        flat = rng.choice(size, size=min(int(num_checks), size), replace=False)
+    flat = np.arange(size) if num_checks is None else rng.choice(size, size=min(int(num_checks), size), replace=False)
     return [np.unravel_index(i, shape) for i in flat]
 
 

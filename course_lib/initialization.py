@@ -65,9 +65,7 @@ def init_weights(fan_in, fan_out, scheme, rng, name="scheme"):
     return scale * np.random.default_rng(rng).standard_normal(shape)
 
 
-def activation_statistics(
-    nonlinearity="tanh", scheme="xavier", num_layers=10, width=500, num_samples=1000, seed=0
-):
+def activation_statistics(nonlinearity="tanh", scheme="xavier", num_layers=10, width=500, num_samples=1000, seed=0):
     """Run the lecture's deep-network experiment forward and backward.
 
     Unit-gaussian data X of shape (num_samples, width) goes through num_layers

@@ -49,7 +49,7 @@ def affine_backward(dout, cache):
 
     Returns dx (shape of x), dw (D, M), db (M,).
     """
-    x, w, b = cache
+    x, w, _b = cache
     dout = _check_dout(dout, (x.shape[0], w.shape[1]))
     dx = (dout @ w.T).reshape(x.shape)
     dw = x.reshape(x.shape[0], -1).T @ dout

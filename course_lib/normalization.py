@@ -77,12 +77,16 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     momentum = check_probability("bn_param['momentum']", bn_param.get("momentum", 0.9), allow_zero=True)
     stats_dims = f"(D,) = ({num_features},)"
     running_mean = check_array(
-        "bn_param['running_mean']", bn_param.get("running_mean", np.zeros(num_features, dtype=x.dtype)),
-        shape=(num_features,), dims=stats_dims,
+        "bn_param['running_mean']",
+        bn_param.get("running_mean", np.zeros(num_features, dtype=x.dtype)),
+        shape=(num_features,),
+        dims=stats_dims,
     )
     running_var = check_array(
-        "bn_param['running_var']", bn_param.get("running_var", np.ones(num_features, dtype=x.dtype)),
-        shape=(num_features,), dims=stats_dims,
+        "bn_param['running_var']",
+        bn_param.get("running_var", np.ones(num_features, dtype=x.dtype)),
+        shape=(num_features,),
+        dims=stats_dims,
     )
     if mode == "train":
         xhat, mean, var, inv_std = _standardize(x, eps, axis=0)
@@ -93,7 +97,14 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         xhat = (x - running_mean) * inv_std
         mean = var = None
     cache = {
-        "mode": mode, "x": x, "xhat": xhat, "mean": mean, "var": var, "inv_std": inv_std, "gamma": gamma, "eps": eps,
+        "mode": mode,
+        "x": x,
+        "xhat": xhat,
+        "mean": mean,
+        "var": var,
+        "inv_std": inv_std,
+        "gamma": gamma,
+        "eps": eps,
     }
     return gamma * xhat + beta, cache
 

@@ -172,8 +172,9 @@ def loss_curve(loss_history, smoothing=0.0, ax=None, label="loss"):
     steps = np.arange(losses.size)
     if smoothing > 0:
         (raw,) = ax.plot(steps, losses, alpha=0.3, lw=1, label=label)
-        ax.plot(steps, smooth(losses, smoothing), color=raw.get_color(), lw=2,
-                label=f"{label}, smoothed ({smoothing:g})")
+        ax.plot(
+            steps, smooth(losses, smoothing), color=raw.get_color(), lw=2, label=f"{label}, smoothed ({smoothing:g})"
+        )
     else:
         ax.plot(steps, losses, lw=1, label=label)
     ax.legend()
@@ -256,8 +257,9 @@ def _as_filters(weights, image_shape):
         if image_shape is None or int(np.prod(image_shape)) != weights.shape[0]:
             raise ValueError(
                 f"image_shape must be (C, H, W) with C * H * W = weights.shape[0] = {weights.shape[0]} "
-                f"for weights of shape (D, M), got {image_shape!r}")
-        weights = weights.T.reshape((weights.shape[1],) + tuple(image_shape))
+                f"for weights of shape (D, M), got {image_shape!r}"
+            )
+        weights = weights.T.reshape((weights.shape[1], *tuple(image_shape)))
     return check_array("weights", weights, ndim=4, dims="(F, C, H, W) or (D, M)")
 
 
@@ -315,7 +317,7 @@ def filter_grid(weights, image_shape=None, padding=1, ax=None):
         row, column = divmod(index, columns)
         top = padding + row * (height + padding)
         left = padding + column * (width + padding)
-        grid[top:top + height, left:left + width] = image
+        grid[top : top + height, left : left + width] = image
     fig, ax = _axes(ax, (5, 5))
     if channels == 1:
         ax.imshow(grid[:, :, 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")

@@ -54,16 +54,21 @@ def test_graded_cells_have_points_unique_ids_and_end_with_a_statement(assignment
         meta = cell.metadata["nbgrader"]
         assert meta["points"] > 0 and meta["locked"], f"{meta['grade_id']} must be locked and worth points"
         last = ast.parse(cell.source).body[-1]
-        ends_with_print = isinstance(last, ast.Expr) and getattr(getattr(last.value, "func", None), "id", None) == "print"
+        ends_with_print = (
+            isinstance(last, ast.Expr) and getattr(getattr(last.value, "func", None), "id", None) == "print"
+        )
         assert ends_with_print, (
-            f"{meta['grade_id']} must end with a print statement: a final expression is read as partial credit")
+            f"{meta['grade_id']} must end with a print statement: a final expression is read as partial credit"
+        )
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_hides_solutions_and_hidden_tests(assignment):
     source_tests = nbgrader_cells(notebook_path("solutions", assignment), "grade")
     released_tests = nbgrader_cells(notebook_path("assignments", assignment), "grade")
-    assert [c.metadata.nbgrader.grade_id for c in released_tests] == [c.metadata.nbgrader.grade_id for c in source_tests]
+    assert [c.metadata.nbgrader.grade_id for c in released_tests] == [
+        c.metadata.nbgrader.grade_id for c in source_tests
+    ]
     assert all(BEGIN_HIDDEN in cell.source and END_HIDDEN in cell.source for cell in source_tests)
     assert not any("HIDDEN TESTS" in cell.source for cell in released_tests)
     for cell in nbgrader_cells(notebook_path("solutions", assignment), "solution"):
@@ -122,64 +127,101 @@ def run_source_until(assignment, grade_id, edits):
 
 MISTAKES = {
     "gradient summed over the batch": (
-        "a1_softmax", "test_softmax_loss_gradient",
+        "a1_softmax",
+        "test_softmax_loss_gradient",
         {"softmax_loss": ("return float(loss), dscores / num_examples", "return float(loss), dscores")},
         r"about 5 times the numerical gradient: did you average over the batch \(divide by N = 5\)\?",
     ),
     "loss summed over the batch": (
-        "a1_softmax", "test_softmax_loss_value",
+        "a1_softmax",
+        "test_softmax_loss_value",
         {"softmax_loss": ("loss = -log_probs[rows, y].mean()", "loss = -log_probs[rows, y].sum()")},
         r"you summed over the N = 3 examples",
     ),
     "half the regularization gradient": (
-        "a1_softmax", "test_linear_softmax_loss",
+        "a1_softmax",
+        "test_linear_softmax_loss",
         {"linear_softmax_loss": ("dW = X.T @ dscores + 2 * reg * W", "dW = X.T @ dscores + reg * W")},
         r"the regularization gradient is half its size",
     ),
     "softmax taken from course_lib": (
-        "a1_softmax", "test_softmax",
-        {"softmax": (BEGIN_SOLUTION, BEGIN_SOLUTION + "\n    from course_lib.losses import softmax\n    return softmax(scores)")},
+        "a1_softmax",
+        "test_softmax",
+        {
+            "softmax": (
+                BEGIN_SOLUTION,
+                BEGIN_SOLUTION + "\n    from course_lib.losses import softmax\n    return softmax(scores)",
+            )
+        },
         r"softmax must be your own code",
     ),
     "a loop over the examples": (
-        "a1_softmax", "test_softmax",
-        {"softmax": (BEGIN_SOLUTION, BEGIN_SOLUTION + "\n    return np.array([np.exp(s - s.max()) / np.exp(s - s.max()).sum() for s in scores])")},
+        "a1_softmax",
+        "test_softmax",
+        {
+            "softmax": (
+                BEGIN_SOLUTION,
+                BEGIN_SOLUTION
+                + "\n    return np.array([np.exp(s - s.max()) / np.exp(s - s.max()).sum() for s in scores])",
+            )
+        },
         r"softmax must be vectorized",
     ),
     "db averaged over the batch": (
-        "a2_fc_net", "test_affine_backward",
+        "a2_fc_net",
+        "test_affine_backward",
         {"affine_backward": ("db = dout.sum(axis=0)", "db = dout.mean(axis=0)")},
         r"N = 4 times too small: sum over the batch",
     ),
     "momentum on the wrong term": (
-        "a3_batchnorm", "test_running_averages",
-        {"batchnorm_forward": ("running_mean = momentum * running_mean + (1 - momentum) * mean",
-                               "running_mean = (1 - momentum) * running_mean + momentum * mean")},
+        "a3_batchnorm",
+        "test_running_averages",
+        {
+            "batchnorm_forward": (
+                "running_mean = momentum * running_mean + (1 - momentum) * mean",
+                "running_mean = (1 - momentum) * running_mean + momentum * mean",
+            )
+        },
         r"momentum is applied to the wrong term; check the momentum convention running = momentum \* running",
     ),
     "unbiased variance": (
-        "a3_batchnorm", "test_batchnorm_forward_train",
+        "a3_batchnorm",
+        "test_batchnorm_forward_train",
         {"batchnorm_forward": ("var = x.var(axis=0)", "var = x.var(axis=0, ddof=1)")},
         r"use the biased batch variance",
     ),
     "keep_prob read as the drop probability": (
-        "a4_dropout", "test_dropout_train",
+        "a4_dropout",
+        "test_dropout_train",
         {"dropout": ("rng.random(x.shape) < keep_prob", "rng.random(x.shape) >= keep_prob")},
         r"keep_prob is the probability of KEEPING a unit",
     ),
     "Adam without bias correction": (
-        "a5_optimizers", "test_adam",
-        {"adam": ('m_hat = config["m"] / (1 - beta1 ** config["t"])\n    v_hat = config["v"] / (1 - beta2 ** config["t"])',
-                  'm_hat, v_hat = config["m"], config["v"]')},
+        "a5_optimizers",
+        "test_adam",
+        {
+            "adam": (
+                'm_hat = config["m"] / (1 - beta1 ** config["t"])\n'
+                '    v_hat = config["v"] / (1 - beta2 ** config["t"])',
+                'm_hat, v_hat = config["m"], config["v"]',
+            )
+        },
         r"you left out the bias correction",
     ),
     "Nesterov written as plain momentum": (
-        "a5_optimizers", "test_nesterov_momentum",
-        {"nesterov_momentum": ("return w - mu * previous + (1 + mu) * velocity, config", "return w + velocity, config")},
+        "a5_optimizers",
+        "test_nesterov_momentum",
+        {
+            "nesterov_momentum": (
+                "return w - mu * previous + (1 + mu) * velocity, config",
+                "return w + velocity, config",
+            )
+        },
         r"this is plain momentum",
     ),
     "a flipped filter": (
-        "a6_convnet", "test_conv_forward",
+        "a6_convnet",
+        "test_conv_forward",
         {"conv_forward": ("np.tensordot(window, w, axes", "np.tensordot(window, w[:, :, ::-1, ::-1], axes")},
         r"you flipped the filter",
     ),

@@ -17,7 +17,7 @@ MODEL_GRAD_TOL = 1e-7
 
 
 def small_model(**kwargs):
-    options = dict(input_dim=(2, 6, 4), num_filters=3, filter_size=3, hidden_dim=7, num_classes=4)
+    options = {"input_dim": (2, 6, 4), "num_filters": 3, "filter_size": 3, "hidden_dim": 7, "num_classes": 4}
     options.update(kwargs)
     return ThreeLayerConvNet(weight_scale="he", dtype=np.float64, seed=0, **options)
 
@@ -74,7 +74,7 @@ def test_gradients_match_numerical(reg):
     model = small_model(reg=reg)
     X = rng.standard_normal((3, 2, 6, 4))
     y = rng.integers(0, 4, size=3)
-    loss, grads = model.loss(X, y)
+    _loss, grads = model.loss(X, y)
     report = check_gradients(lambda _: model.loss(X, y)[0], model.params, grads, winners=lambda _: winners(model, X))
     print(report)
     assert all(not row.kink_crossed for row in report.rows), "choose inputs that cross no kink"

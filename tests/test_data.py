@@ -107,7 +107,7 @@ def test_default_dataset_name_reads_and_validates_the_environment(monkeypatch):
     monkeypatch.setenv("COURSE_DATASET", "cifar10")
     assert data.default_dataset_name() == "cifar10"
     monkeypatch.setenv("COURSE_DATASET", "imagenet")
-    with pytest.raises(ValueError, match="COURSE_DATASET.*'digits', 'cifar10'"):
+    with pytest.raises(ValueError, match=r"COURSE_DATASET.*'digits', 'cifar10'"):
         data.default_dataset_name()
 
 
@@ -232,7 +232,7 @@ def test_cifar10_wrong_checksum_raises_and_caches_nothing(tmp_path, monkeypatch,
     monkeypatch.setattr(datasets, "CIFAR10_URL", serve("/cifar.tar.gz", body))
     monkeypatch.setattr(datasets, "CIFAR10_SHA256", "0" * 64)
     cache = tmp_path / "cache"
-    with pytest.raises(OSError, match="corrupt: its SHA-256 is .* expected 0{64}"):
+    with pytest.raises(OSError, match=r"corrupt: its SHA-256 is .* expected 0{64}"):
         data.load_dataset("cifar10", num_val=2, data_dir=cache)
     assert list(cache.iterdir()) == []
 
@@ -260,7 +260,7 @@ def test_cifar10_damaged_cache_is_reported(tmp_path, monkeypatch, tiny_archive):
     (cache / "cifar-10-python.tar.gz").write_bytes(body[:-10])
     monkeypatch.setattr(datasets, "CIFAR10_URL", (tmp_path / "missing.tar.gz").as_uri())
     monkeypatch.setattr(datasets, "CIFAR10_SHA256", hashlib.sha256(body).hexdigest())
-    with pytest.raises(OSError, match="cached CIFAR-10 archive .* is damaged.*Delete it"):
+    with pytest.raises(OSError, match=r"cached CIFAR-10 archive .* is damaged.*Delete it"):
         data.load_dataset("cifar10", num_val=2, data_dir=cache)
 
 
@@ -410,8 +410,10 @@ def test_random_crop_shifts_content_and_pads_with_zeros():
     padded = np.pad(X, ((0, 0), (0, 0), (2, 2), (2, 2)))
     for image, original in zip(out, padded):
         windows = [
-            (top, left) for top in range(5) for left in range(5)
-            if np.array_equal(image, original[:, top:top + 5, left:left + 5])
+            (top, left)
+            for top in range(5)
+            for left in range(5)
+            if np.array_equal(image, original[:, top : top + 5, left : left + 5])
         ]
         assert len(windows) == 1  # the crop is exactly one window of the padded image
     # Over many images some content moves and zeros come in.

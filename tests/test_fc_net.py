@@ -22,7 +22,7 @@ INPUT_DIM = 20
 
 def toy_batch(seed=0, num_samples=10):
     rng = np.random.default_rng(seed)
-    return rng.standard_normal((num_samples,) + INPUT_SHAPE), rng.integers(0, 10, num_samples)
+    return rng.standard_normal((num_samples, *INPUT_SHAPE)), rng.integers(0, 10, num_samples)
 
 
 def check_every_gradient(model, X, y):
@@ -70,10 +70,17 @@ def test_parameter_names_and_shapes():
     model = FullyConnectedNet([30, 20], normalization="layernorm", seed=0)
     shapes = {name: p.shape for name, p in model.params.items()}
     assert shapes == {
-        "W1": (64, 30), "b1": (30,), "gamma1": (30,), "beta1": (30,),
-        "W2": (30, 20), "b2": (20,), "gamma2": (20,), "beta2": (20,),
-        "W3": (20, 10), "b3": (10,),
-    }  # fmt: skip
+        "W1": (64, 30),
+        "b1": (30,),
+        "gamma1": (30,),
+        "beta1": (30,),
+        "W2": (30, 20),
+        "b2": (20,),
+        "gamma2": (20,),
+        "beta2": (20,),
+        "W3": (20, 10),
+        "b3": (10,),
+    }
     assert all(p.dtype == np.float32 for p in model.params.values())
     np.testing.assert_array_equal(model.params["gamma1"], 1)
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures import grading_course as course
 from nbformat.v4 import new_code_cell
 
 from course_lib import cli
 from course_lib.grading.pipeline import grade
 from course_lib.grading.release import generate
 from course_lib.grading.sandbox import GIB, Sandbox
-from fixtures import grading_course as course
 
 CELL_TIMEOUT = 5
 NOTEBOOK_TIMEOUT = 20
@@ -113,10 +113,10 @@ def batch(tmp_path_factory, isolated_jupyter, listener):
     slow = course.submission("correct", released)
     slow.cells += [new_code_cell("import time\ntime.sleep(4)") for _ in range(6)]
     _submit(subs / "slow" / course.ASSIGNMENT, slow)
-    outside = dict(
-        repo_file=str(Path(cli.__file__).parent / f"probe-{uuid.uuid4().hex}"),
-        tmp_file=f"/tmp/probe-{uuid.uuid4().hex}",
-    )
+    outside = {
+        "repo_file": str(Path(cli.__file__).parent / f"probe-{uuid.uuid4().hex}"),
+        "tmp_file": f"/tmp/probe-{uuid.uuid4().hex}",
+    }
     probe = PROBE.format(
         port=listener,
         too_much=MEMORY + GIB,
@@ -369,7 +369,7 @@ def test_regrading_after_a_crashing_resubmission_drops_the_earlier_score(batch, 
     subs = batch["root"] / "resubmissions"
     _submit(subs / "correct" / course.ASSIGNMENT, course.submission("os_exit", batch["released"]))
     argv = ["grade", course.ASSIGNMENT, "--submissions", str(subs), "--out", str(out), "--source", str(batch["source"])]
-    assert cli.main(argv + ["--cell-timeout", str(CELL_TIMEOUT), "--timeout", str(NOTEBOOK_TIMEOUT)]) == 0
+    assert cli.main([*argv, "--cell-timeout", str(CELL_TIMEOUT), "--timeout", str(NOTEBOOK_TIMEOUT)]) == 0
     row = _row({"out": out}, "correct")
     assert (row["status"], row["score"]) == ("failed", "")
     assert not (out / "autograded" / "correct").joinpath(course.ASSIGNMENT).exists()
@@ -384,4 +384,4 @@ def test_the_command_fails_only_when_it_cannot_run(batch, capsys):
     assert "assignment must be one of 'toy'" in capsys.readouterr().err
     nowhere = str(batch["root"] / "nowhere")
     missing = ["grade", course.ASSIGNMENT, "--submissions", nowhere, "--source", str(batch["source"])]
-    assert cli.main(missing + ["--out", str(batch["root"] / "unused")]) == 2
+    assert cli.main([*missing, "--out", str(batch["root"] / "unused")]) == 2

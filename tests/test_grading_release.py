@@ -6,10 +6,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures import grading_course as course
 
 from course_lib import cli
 from course_lib.grading.release import release, source_assignments
-from fixtures import grading_course as course
 
 REPO = Path(__file__).resolve().parents[1]
 

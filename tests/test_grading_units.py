@@ -7,14 +7,14 @@ import tempfile
 
 import nbformat
 import pytest
+from fixtures import grading_course as course
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
+from course_lib.grading import sandbox as sandbox_module
 from course_lib.grading.preprocessors import DropDuplicateIds, StderrIsNotFailure, TruncateOutputs
 from course_lib.grading.report import StudentResult, write_csv
-from course_lib.grading import sandbox as sandbox_module
 from course_lib.grading.sandbox import Sandbox, _closed_ancestor
 from course_lib.grading.submissions import find_submissions, stage
-from fixtures import grading_course as course
 
 
 def _test_cell(outputs, grade_id="t"):
@@ -147,8 +147,9 @@ def test_jail_spec_binds_back_an_interpreter_under_tmp_and_hides_after_exposing(
     for folder in (venv, library, solutions):
         folder.mkdir()
     monkeypatch.setattr(sandbox_module, "_interpreter_paths", lambda: [str(venv), str(library)])
-    spec = json.loads(Sandbox(user=(65534, 65534), namespaces=True, hidden=(str(solutions),))
-                      .jail_spec("/w", "/r", None))
+    spec = json.loads(
+        Sandbox(user=(65534, 65534), namespaces=True, hidden=(str(solutions),)).jail_spec("/w", "/r", None)
+    )
     assert spec["exposed"] == [str(venv), str(library)]
     assert spec["hidden"] == [str(solutions)]
 

@@ -38,7 +38,7 @@ def test_unknown_names_are_listed():
         init_weights(3, 3, "glorot", 0)
     for scheme in INIT_SCHEMES:
         assert repr(scheme) in str(excinfo.value)
-    with pytest.raises(ValueError, match="nonlinearity must be one of.*'tanh'.*'relu'.*'sigmoid'"):
+    with pytest.raises(ValueError, match=r"nonlinearity must be one of.*'tanh'.*'relu'.*'sigmoid'"):
         activation_statistics(nonlinearity="softplus")
     with pytest.raises(ValueError, match="scheme must be one of"):
         activation_statistics(scheme="orthogonal")

@@ -95,7 +95,7 @@ def test_backward_matches_numerical_gradient(name):
 
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_float32_keeps_dtype_and_agrees_with_float64(name):
-    inputs32, out32, grads32, _ = analytic_and_numerical(name, dtype=np.float32)
+    _inputs32, out32, grads32, _ = analytic_and_numerical(name, dtype=np.float32)
     _, out64, grads64, _ = analytic_and_numerical(name, dtype=np.float64)
     assert out32.dtype == np.float32
     np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-5)

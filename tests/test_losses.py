@@ -45,7 +45,7 @@ def test_gradient_matches_numerical(loss_function):
     y = rng.integers(5, size=6)
     margins = scores - scores[np.arange(6), y][:, None] + 1
     assert np.abs(margins).min() > 1e-3, "scores must stay away from the hinge's kink"
-    loss, dscores = loss_function(scores, y)
+    _loss, dscores = loss_function(scores, y)
     numerical = numerical_gradient(lambda s: loss_function(s, y)[0], scores)
     assert rel_error(dscores, numerical) < 1e-7
 

@@ -26,6 +26,7 @@ def data(shape, seed=0, dtype=np.float64):
 
 def numerical_grads(forward, x, gamma, beta, dout):
     """Numerical dx, dgamma, dbeta of forward(x, gamma, beta)[0] against dout."""
+
     def f(_):
         return forward(x, gamma, beta)[0]
 

@@ -41,7 +41,7 @@ def test_activation_histograms_one_panel_per_layer(stats):
 
 
 def test_gradient_histograms_use_the_gradients(stats):
-    fig, axes = plots.gradient_histograms(stats, bins=10)
+    _fig, axes = plots.gradient_histograms(stats, bins=10)
     edges = [patch.get_x() for patch in axes[0].patches]
     low = min(g.min() for g in stats["gradients"])
     assert edges[0] == pytest.approx(low)
@@ -49,7 +49,7 @@ def test_gradient_histograms_use_the_gradients(stats):
 
 
 def test_layer_statistics_plots_means_and_stds(stats):
-    fig, (ax_mean, ax_std) = plots.layer_statistics(stats)
+    _fig, (ax_mean, ax_std) = plots.layer_statistics(stats)
     for ax in (ax_mean, ax_std):
         assert_labelled(ax)
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["activations", "gradients"]
@@ -81,7 +81,7 @@ def test_smooth_is_a_bias_corrected_moving_average():
 
 def test_loss_curve_raw_and_smoothed():
     losses = np.linspace(2.3, 0.5, 30) + 0.1 * np.sin(np.arange(30))
-    fig, ax = plots.loss_curve(losses, smoothing=0.8)
+    _fig, ax = plots.loss_curve(losses, smoothing=0.8)
     assert_labelled(ax)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), losses)
     np.testing.assert_allclose(ax.lines[1].get_ydata(), plots.smooth(losses, 0.8))
@@ -101,7 +101,7 @@ def test_loss_curves_of_two_runs_share_axes_with_their_labels():
 
 
 def test_accuracy_curves():
-    fig, ax = plots.accuracy_curves([0.1, 0.5, 0.8], [0.1, 0.45, 0.6])
+    _fig, ax = plots.accuracy_curves([0.1, 0.5, 0.8], [0.1, 0.45, 0.6])
     assert_labelled(ax)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "validation"]
     np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.1, 0.45, 0.6])
@@ -112,10 +112,11 @@ def test_accuracy_curves():
 def test_training_curves_from_a_solver():
     data = load_dataset("digits", num_train=100)
     model = FullyConnectedNet([20], weight_scale=1e-2, dtype=np.float64, seed=0)
-    solver = Solver(model, data, optim_config={"learning_rate": 0.1}, batch_size=50, num_epochs=2,
-                    verbose=False, seed=0)
+    solver = Solver(
+        model, data, optim_config={"learning_rate": 0.1}, batch_size=50, num_epochs=2, verbose=False, seed=0
+    )
     solver.train()
-    fig, (ax_loss, ax_acc) = plots.training_curves(solver, smoothing=0.5)
+    _fig, (ax_loss, ax_acc) = plots.training_curves(solver, smoothing=0.5)
     np.testing.assert_allclose(ax_loss.lines[0].get_ydata(), solver.loss_history)
     np.testing.assert_allclose(ax_acc.lines[0].get_ydata(), solver.train_acc_history)
     np.testing.assert_allclose(ax_acc.lines[1].get_ydata(), solver.val_acc_history)
@@ -123,7 +124,7 @@ def test_training_curves_from_a_solver():
 
 def test_update_ratios_has_the_reference_line():
     history = {"W1": [1e-2, 3e-3, 1e-3], "W2": [1e-4, 2e-4, 5e-4]}
-    fig, ax = plots.update_ratios(history)
+    _fig, ax = plots.update_ratios(history)
     assert_labelled(ax)
     assert ax.get_yscale() == "log"
     np.testing.assert_allclose(ax.lines[1].get_ydata(), history["W2"])
@@ -155,7 +156,7 @@ def test_filter_images_from_conv_and_affine_weights():
 
 def test_filter_grid_tiles_every_filter():
     weights = np.arange(6 * 1 * 3 * 3, dtype=np.float64).reshape(6, 1, 3, 3)
-    fig, ax = plots.filter_grid(weights, padding=1)
+    _fig, ax = plots.filter_grid(weights, padding=1)
     assert_labelled(ax)
     grid = ax.images[0].get_array()
     assert grid.shape == (2 * 4 + 1, 3 * 4 + 1)  # 2 rows x 3 columns of 3x3 filters, 1 px apart

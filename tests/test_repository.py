@@ -10,7 +10,10 @@ REPO = Path(__file__).resolve().parents[1]
 def tracked_and_new_notebooks():
     listing = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.ipynb"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     return [REPO / name for name in listing if (REPO / name).exists()]
 

@@ -28,9 +28,15 @@ def small_digits(digits):
 def test_overfits_twenty_digits(small_digits):
     model = FullyConnectedNet([100], weight_scale="he", seed=0)
     solver = Solver(
-        model, small_digits, update_rule="adam", optim_config={"learning_rate": 1e-2},
-        batch_size=20, num_epochs=30, verbose=False, seed=0,
-    )  # fmt: skip
+        model,
+        small_digits,
+        update_rule="adam",
+        optim_config={"learning_rate": 1e-2},
+        batch_size=20,
+        num_epochs=30,
+        verbose=False,
+        seed=0,
+    )
     solver.train()
     assert solver.train_acc_history[-1] == 1.0
     assert solver.loss_history[-1] < 0.1 * solver.loss_history[0]
@@ -80,7 +86,9 @@ def test_update_ratio_is_the_norm_of_the_update_over_the_norm_of_the_weights(sma
     weights = {name: p.copy() for name, p in model.params.items()}
     _, grads = model.loss(small_digits["X_train"], small_digits["y_train"])
     # one epoch of one full batch of plain SGD: the update is -learning_rate * grad
-    solver = Solver(model, small_digits, optim_config={"learning_rate": 0.05}, batch_size=20, num_epochs=1, verbose=False)
+    solver = Solver(
+        model, small_digits, optim_config={"learning_rate": 0.05}, batch_size=20, num_epochs=1, verbose=False
+    )
     solver.train()
     assert solver.update_ratio_history.keys() == model.params.keys()
     for name in ("W1", "W2"):
@@ -92,8 +100,16 @@ def test_update_ratio_is_the_norm_of_the_update_over_the_norm_of_the_weights(sma
 
 def test_update_ratios_are_recorded_for_every_parameter_at_every_iteration(digits):
     model = FullyConnectedNet([50], normalization="batchnorm", weight_scale="he", seed=0)
-    solver = Solver(model, digits, update_rule="sgd_momentum", optim_config={"learning_rate": 1e-2},
-                    batch_size=100, num_epochs=2, verbose=False, seed=0)  # fmt: skip
+    solver = Solver(
+        model,
+        digits,
+        update_rule="sgd_momentum",
+        optim_config={"learning_rate": 1e-2},
+        batch_size=100,
+        num_epochs=2,
+        verbose=False,
+        seed=0,
+    )
     solver.train()
     assert set(solver.update_ratio_history) == {"W1", "b1", "gamma1", "beta1", "W2", "b2"}
     for name, ratios in solver.update_ratio_history.items():
@@ -106,8 +122,9 @@ def test_update_ratios_are_recorded_for_every_parameter_at_every_iteration(digit
 
 def test_best_params_are_restored(digits):
     model = FullyConnectedNet([50], weight_scale="he", seed=0)
-    solver = Solver(model, digits, update_rule="sgd", optim_config={"learning_rate": 0.5},
-                    num_epochs=4, verbose=False, seed=0)  # fmt: skip
+    solver = Solver(
+        model, digits, update_rule="sgd", optim_config={"learning_rate": 0.5}, num_epochs=4, verbose=False, seed=0
+    )
     solver.train()
     assert solver.best_val_acc == max(solver.val_acc_history)
     for name, p in solver.best_params.items():
@@ -120,8 +137,9 @@ def test_best_params_are_restored(digits):
 def test_lr_decay_is_applied_every_epoch(small_digits):
     optim_config = {"learning_rate": 0.1}
     model = FullyConnectedNet([20], seed=0)
-    solver = Solver(model, small_digits, optim_config=optim_config, lr_decay=0.5, batch_size=10,
-                    num_epochs=3, verbose=False, seed=0)  # fmt: skip
+    solver = Solver(
+        model, small_digits, optim_config=optim_config, lr_decay=0.5, batch_size=10, num_epochs=3, verbose=False, seed=0
+    )
     solver.train()
     for config in solver.optim_configs.values():
         assert config["learning_rate"] == pytest.approx(0.1 * 0.5**3)
@@ -166,8 +184,16 @@ def test_bad_arguments_raise(small_digits):
 
 def test_best_params_come_back_with_their_batchnorm_running_statistics(digits):
     model = FullyConnectedNet([50], normalization="batchnorm", weight_scale="he", seed=0)
-    solver = Solver(model, digits, update_rule="sgd", optim_config={"learning_rate": 0.5},
-                    batch_size=50, num_epochs=4, verbose=False, seed=0)
+    solver = Solver(
+        model,
+        digits,
+        update_rule="sgd",
+        optim_config={"learning_rate": 0.5},
+        batch_size=50,
+        num_epochs=4,
+        verbose=False,
+        seed=0,
+    )
     snapshots = []
     record = solver._record_accuracy
 

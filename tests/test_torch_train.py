@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.torch_train import training
 from course_lib.cli import main
 from course_lib.torch_train import (
     DeviceDataset,
@@ -20,6 +19,7 @@ from course_lib.torch_train import (
     random_flip,
     resolve_config,
     train,
+    training,
 )
 
 CPU = torch.device("cpu")
@@ -84,7 +84,7 @@ def test_crop_matches_explicit_indexing():
     padded = np.pad(images.numpy(), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     assert out.shape == images.shape and out.dtype == torch.uint8
     for n in range(6):
-        expected = padded[n, :, top[n]:top[n] + 5, left[n]:left[n] + 7]
+        expected = padded[n, :, top[n] : top[n] + 5, left[n] : left[n] + 7]
         np.testing.assert_array_equal(out[n].numpy(), expected)
 
 
@@ -105,7 +105,7 @@ def test_random_crop_returns_windows_of_the_padded_images():
             (dy, dx)
             for dy in range(2 * padding + 1)
             for dx in range(2 * padding + 1)
-            if np.array_equal(out[n].numpy(), padded[n, :, dy:dy + 6, dx:dx + 6])
+            if np.array_equal(out[n].numpy(), padded[n, :, dy : dy + 6, dx : dx + 6])
         ]
         assert len(matches) == 1, f"image {n} is not exactly one window of its padded image"
         offsets_seen.update(matches)
@@ -155,7 +155,7 @@ def test_training_batches_are_a_shuffled_epoch_without_repeats():
 def test_training_batches_are_augmented_copies_of_their_images():
     images = random_images((32, 3, 6, 6)).numpy()
     data = DeviceDataset(images, np.arange(32), CPU, batch_size=32, train=True, flip=True, seed=0)
-    (x, y), = list(data)
+    ((x, y),) = list(data)
     for n in range(32):
         original = images[y[n]]
         assert np.array_equal(x[n].numpy(), original) or np.array_equal(x[n].numpy(), original[:, :, ::-1])
@@ -284,8 +284,9 @@ def test_training_on_digits_learns(no_cuda):
 
 def test_training_is_deterministic_for_a_seed():
     def run(seed):
-        config = TrainConfig(dataset="digits", epochs=2, train_size=256, widths=(8, 16), device="cpu",
-                             seed=seed, progress=False)
+        config = TrainConfig(
+            dataset="digits", epochs=2, train_size=256, widths=(8, 16), device="cpu", seed=seed, progress=False
+        )
         result = train(config)
         losses = [record["loss"] for record in result.history]
         return losses, [p.detach().clone() for p in result.model.parameters()]
@@ -302,8 +303,24 @@ def test_training_is_deterministic_for_a_seed():
 
 
 def test_cli_runs_a_tiny_synthetic_training(capsys):
-    code = main(["train-convnet", "--synthetic", "--epochs", "1", "--train-size", "64", "--val-size", "32",
-                 "--widths", "8", "16", "--device", "cpu", "--no-progress"])
+    code = main(
+        [
+            "train-convnet",
+            "--synthetic",
+            "--epochs",
+            "1",
+            "--train-size",
+            "64",
+            "--val-size",
+            "32",
+            "--widths",
+            "8",
+            "16",
+            "--device",
+            "cpu",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("synthetic cifar10: val accuracy") and line.endswith("images/s on cpu")

@@ -66,12 +66,15 @@ def test_paths_are_the_update_rules_of_course_lib_optim():
     np.testing.assert_allclose(trajectory.path, np.array(expected))
 
 
-@pytest.mark.parametrize("schedule, function", [
-    ("exponential", lambda t: optim.exponential_decay(0.1, t, 0.05)),
-    ("inverse_time", lambda t: optim.inverse_time_decay(0.1, t, 0.05)),
-    ("step", lambda t: optim.step_decay(0.1, t, drop=0.5, every=14)),  # round(ln 2 / 0.05) = 14
-    ("constant", lambda t: 0.1),
-])
+@pytest.mark.parametrize(
+    "schedule, function",
+    [
+        ("exponential", lambda t: optim.exponential_decay(0.1, t, 0.05)),
+        ("inverse_time", lambda t: optim.inverse_time_decay(0.1, t, 0.05)),
+        ("step", lambda t: optim.step_decay(0.1, t, drop=0.5, every=14)),  # round(ln 2 / 0.05) = 14
+        ("constant", lambda t: 0.1),
+    ],
+)
 def test_learning_rate_schedules_use_course_lib_optim(schedule, function):
     rates = learning_rates(schedule, 0.1, 0.05, 40)
     np.testing.assert_allclose(rates, [function(t) for t in range(40)])
@@ -91,8 +94,9 @@ def test_gradient_descent_rate_on_quadratic_matches_theory():
 def test_momentum_rate_on_quadratic_matches_iteration_matrix(rule):
     kappa, alpha, mu = 20.0, 0.05, 0.6
     surface = get_surface("quadratic", kappa)
-    trajectory = run_optimizer(surface, rule, surface.start, learning_rates("constant", alpha, 0, 400),
-                               {"momentum": mu})
+    trajectory = run_optimizer(
+        surface, rule, surface.start, learning_rates("constant", alpha, 0, 400), {"momentum": mu}
+    )
     predicted = predicted_rate(rule, alpha, mu, (1.0, kappa))
     measured = measured_rate(trajectory.distances)
     print(f"{rule}: predicted {predicted:.4f}, measured {measured:.4f}")
@@ -106,8 +110,9 @@ def test_heavy_ball_at_optimal_tuning_contracts_by_sqrt_momentum():
     assert rate == pytest.approx((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1))
     assert predicted_rate("sgd_momentum", alpha, mu, (1.0, kappa)) == pytest.approx(np.sqrt(mu), rel=1e-6)
     surface = get_surface("quadratic", kappa)
-    momentum = run_optimizer(surface, "sgd_momentum", surface.start, learning_rates("constant", alpha, 0, 300),
-                             {"momentum": mu})
+    momentum = run_optimizer(
+        surface, "sgd_momentum", surface.start, learning_rates("constant", alpha, 0, 300), {"momentum": mu}
+    )
     plain = run_optimizer(surface, "sgd", surface.start, learning_rates("constant", alpha, 0, 300))
     assert momentum.distances[-1] < 1e-6 < plain.distances[-1]
 
@@ -132,8 +137,9 @@ def test_overshoot_that_comes_back_is_not_divergence():
     kappa = 1000.0
     alpha, mu, _ = optimal_heavy_ball((1.0, kappa))
     surface = get_surface("quadratic", kappa)
-    trajectory = run_optimizer(surface, "sgd_momentum", (-2.5, 1.5), learning_rates("constant", alpha, 0, 400),
-                               {"momentum": mu})
+    trajectory = run_optimizer(
+        surface, "sgd_momentum", (-2.5, 1.5), learning_rates("constant", alpha, 0, 400), {"momentum": mu}
+    )
     assert not all(surface.contains(*point) for point in trajectory.path)  # it did leave the window
     assert not trajectory.diverged and trajectory.distances[-1] < 1e-3
 
@@ -188,8 +194,9 @@ def test_explorer_shows_measured_next_to_predicted_rate(explorer):
         assert rates["measured"] == pytest.approx(rates["predicted"], rel=0.03)
         theory = explorer.theory_lines[rule]
         assert theory.get_visible()
-        np.testing.assert_allclose(theory.get_ydata()[:5],
-                                   explorer.trajectories[rule].distances[0] * rates["predicted"] ** np.arange(5))
+        np.testing.assert_allclose(
+            theory.get_ydata()[:5], explorer.trajectories[rule].distances[0] * rates["predicted"] ** np.arange(5)
+        )
     assert f"{explorer.rates['sgd']['predicted']:.4f}" in explorer.status_html.value
 
 
@@ -324,9 +331,13 @@ def test_explorer_ignores_the_browsers_rounding_echo(explorer):
 
 # ----------------------------------------------------------------- learning-rate explorer
 def fake_solver(losses, train_acc, val_acc, stop_reason=None):
-    return SimpleNamespace(loss_history=list(losses), train_acc_history=[0.1, train_acc],
-                           val_acc_history=[0.1, val_acc], stopped_early=stop_reason is not None,
-                           stop_reason=stop_reason)
+    return SimpleNamespace(
+        loss_history=list(losses),
+        train_acc_history=[0.1, train_acc],
+        val_acc_history=[0.1, val_acc],
+        stopped_early=stop_reason is not None,
+        stop_reason=stop_reason,
+    )
 
 
 def test_diagnose_names_each_outcome():
@@ -343,12 +354,15 @@ def lr_explorer():
     return learning_rate_explorer(learning_rate=0.5, num_epochs=10)
 
 
-@pytest.mark.parametrize("values, verdict", [
-    ({"learning_rate": 1e-5, "num_train": 1257, "num_epochs": 3}, "too low"),
-    ({"learning_rate": 10.0, "num_train": 1257, "num_epochs": 3}, "too high"),
-    ({"learning_rate": 0.5, "num_train": 1257, "num_epochs": 10}, "about right"),
-    ({"learning_rate": 0.5, "num_train": 50, "num_epochs": 50}, "overfitting"),
-])
+@pytest.mark.parametrize(
+    "values, verdict",
+    [
+        ({"learning_rate": 1e-5, "num_train": 1257, "num_epochs": 3}, "too low"),
+        ({"learning_rate": 10.0, "num_train": 1257, "num_epochs": 3}, "too high"),
+        ({"learning_rate": 0.5, "num_train": 1257, "num_epochs": 10}, "about right"),
+        ({"learning_rate": 0.5, "num_train": 50, "num_epochs": 50}, "overfitting"),
+    ],
+)
 def test_learning_rate_explorer_shows_each_regime(lr_explorer, values, verdict):
     lr_explorer.set(**values)
     solver = lr_explorer.solver
@@ -370,7 +384,7 @@ def test_learning_rate_explorer_shows_each_regime(lr_explorer, values, verdict):
 def test_learning_rate_explorer_regularization_reaches_the_model(lr_explorer):
     lr_explorer.set(reg=0.1, num_train=100, num_epochs=2)
     assert lr_explorer.solver.model.reg == 0.1
-    with pytest.raises(ValueError, match="0.001"):
+    with pytest.raises(ValueError, match=r"0.001"):
         lr_explorer.set(reg=0.5)
 
 

@@ -6,6 +6,7 @@
   numpy batches, driven by a np.random.Generator.
 """
 
+from course_lib.data.augmentation import color_jitter, mixup, random_crop, random_horizontal_flip
 from course_lib.data.datasets import (
     DATASET_NAMES,
     default_data_dir,
@@ -25,26 +26,25 @@ from course_lib.data.preprocessing import (
     subtract_mean_image,
     whiten,
 )
-from course_lib.data.augmentation import color_jitter, mixup, random_crop, random_horizontal_flip
 
 __all__ = [
     "DATASET_NAMES",
+    "color_jitter",
     "default_data_dir",
     "default_dataset_name",
     "download_cifar10",
-    "load_dataset",
     "fit_channel_mean",
     "fit_mean_image",
     "fit_pca",
     "fit_standardization",
+    "load_dataset",
+    "mixup",
     "pca_project",
     "pca_reconstruct",
+    "random_crop",
+    "random_horizontal_flip",
     "standardize",
     "subtract_channel_mean",
     "subtract_mean_image",
     "whiten",
-    "color_jitter",
-    "mixup",
-    "random_crop",
-    "random_horizontal_flip",
 ]

@@ -49,7 +49,7 @@ def random_crop(X, rng, padding=4):
     tops, lefts = np.random.default_rng(rng).integers(0, 2 * padding + 1, size=(2, num_images))
     out = np.empty_like(X)
     for i, (top, left) in enumerate(zip(tops, lefts)):
-        out[i] = padded[i, :, top:top + height, left:left + width]
+        out[i] = padded[i, :, top : top + height, left : left + width]
     return out
 
 

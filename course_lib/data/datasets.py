@@ -145,9 +145,12 @@ def _digits_splits(num_val, num_test, seed):
         X_rest, y_rest, test_size=num_val, stratify=y_rest, random_state=seed
     )
     return {
-        "X_train": X_train, "y_train": y_train,
-        "X_val": X_val, "y_val": y_val,
-        "X_test": X_test, "y_test": y_test,
+        "X_train": X_train,
+        "y_train": y_train,
+        "X_val": X_val,
+        "y_val": y_val,
+        "X_test": X_test,
+        "y_test": y_test,
         "class_names": list(DIGITS_CLASS_NAMES),
     }
 
@@ -163,9 +166,12 @@ def _cifar10_splits(num_val, num_test, seed, data_dir):
     order = np.random.default_rng(seed).permutation(len(y_train))
     val, train = np.sort(order[:num_val]), np.sort(order[num_val:])
     return {
-        "X_train": X_train[train], "y_train": y_train[train],
-        "X_val": X_train[val], "y_val": y_train[val],
-        "X_test": X_test[:num_test], "y_test": y_test[:num_test],
+        "X_train": X_train[train],
+        "y_train": y_train[train],
+        "X_val": X_train[val],
+        "y_val": y_train[val],
+        "X_test": X_test[:num_test],
+        "y_test": y_test[:num_test],
         "class_names": class_names,
     }
 
@@ -233,7 +239,9 @@ def _download(url, file):
                 received += len(chunk)
                 bar.update(len(chunk))
     if expected is not None and received != expected:
-        raise OSError(f"The download from {url} is truncated: received {received} of {expected} bytes. Nothing was cached.")
+        raise OSError(
+            f"The download from {url} is truncated: received {received} of {expected} bytes. Nothing was cached."
+        )
     return digest.hexdigest()
 
 
@@ -255,6 +263,7 @@ def _read_cifar10(path):
     """
     try:
         with tarfile.open(path, "r:gz") as archive:
+
             def unpickle(member):
                 with archive.extractfile(f"{CIFAR10_FOLDER}/{member}") as file:
                     return pickle.load(file, encoding="bytes")

@@ -34,7 +34,6 @@ from course_lib.grading.preprocessors import (
 )
 
 
-
 def course_config(cell_timeout=CELL_TIMEOUT, max_output_chars=MAX_OUTPUT_CHARS):
     """nbgrader settings of the course.
 

@@ -45,9 +45,12 @@ def _check(result, what):
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
+def _encode(text):
+    return None if text is None else text.encode()
+
+
 def _mount(source, target, fstype, flags, data=None):
-    encode = lambda s: None if s is None else s.encode()  # noqa: E731
-    _check(_libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"mount {target}")
+    _check(_libc.mount(_encode(source), _encode(target), _encode(fstype), flags, _encode(data)), f"mount {target}")
 
 
 def _mount_points():
@@ -84,11 +87,15 @@ def _cover(path):
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m")
 
 
+def _open_folders(paths):
+    """(handle, path) for each folder: handles keep a folder reachable after a mount covers it."""
+    return [(os.open(p, os.O_PATH | os.O_DIRECTORY), p) for p in paths]
+
+
 def _confine_file_system(spec):
     """Read-only world, empty private scratch space, hidden paths, own folders bound back."""
     # Keep handles on the folders the kernel needs before anything covers them.
-    opened = lambda paths: [(os.open(p, os.O_PATH | os.O_DIRECTORY), p) for p in paths]  # noqa: E731
-    writable, exposed = opened(spec["writable"]), opened(spec["exposed"])
+    writable, exposed = _open_folders(spec["writable"]), _open_folders(spec["exposed"])
     _make_everything_read_only()
     for path in spec["private_dirs"]:
         if os.path.isdir(path):

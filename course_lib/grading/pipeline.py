@@ -242,8 +242,12 @@ def grade(
         raise FileNotFoundError(f"submissions folder {submissions_dir} does not exist")
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a whole number of at least 1, got {jobs!r}")
-    for name, value in [("cell_timeout", cell_timeout), ("notebook_timeout", notebook_timeout),
-                        ("memory_bytes", memory_bytes), ("max_output_chars", max_output_chars)]:
+    for name, value in [
+        ("cell_timeout", cell_timeout),
+        ("notebook_timeout", notebook_timeout),
+        ("memory_bytes", memory_bytes),
+        ("max_output_chars", max_output_chars),
+    ]:
         check_positive(name, value)
     os.makedirs(out_dir, exist_ok=True)
     run_root = tempfile.mkdtemp(prefix="course-grade-")
@@ -252,10 +256,16 @@ def grade(
     # The whole course folder (other runs' grading_out/, assignments, the repository),
     # unless it is the root of the file system; the kernels' Python is bound back.
     course_root = os.path.dirname(source_dir)
-    secret = (course_root if course_root != "/" else None, source_dir, submissions_dir, out_dir, run_root,
-              _git_dir(source_dir))
+    secret = (
+        course_root if course_root != "/" else None,
+        source_dir,
+        submissions_dir,
+        out_dir,
+        run_root,
+        _git_dir(source_dir),
+    )
     hidden = tuple(p for p in secret if p)
-    limits = dict(memory_bytes=memory_bytes, cpu_seconds=notebook_timeout, hidden=hidden)
+    limits = {"memory_bytes": memory_bytes, "cpu_seconds": notebook_timeout, "hidden": hidden}
     sandbox = Sandbox.detect(**limits) if sandbox is None else replace(sandbox, **limits)
     log_dir = os.path.join(out_dir, "logs")
     shutil.rmtree(log_dir, ignore_errors=True)
@@ -266,13 +276,13 @@ def grade(
             worker.start()
         master_db, notebook_names = _master_gradebook(run_root, source_dir, assignment)
         submissions = find_submissions(submissions_dir, assignment, notebook_names)
-        settings = dict(
-            source_dir=source_dir,
-            cell_timeout=cell_timeout,
-            notebook_timeout=notebook_timeout,
-            max_output_chars=max_output_chars,
-            sandbox=asdict(sandbox),
-        )
+        settings = {
+            "source_dir": source_dir,
+            "cell_timeout": cell_timeout,
+            "notebook_timeout": notebook_timeout,
+            "max_output_chars": max_output_chars,
+            "sandbox": asdict(sandbox),
+        }
         results, job_list = _stage(submissions, run_root, master_db, assignment, settings)
         with tqdm(total=len(job_list), desc=f"grading {assignment}", unit="student", disable=not show_progress) as bar:
             answers = _run_jobs(job_list, workers, notebook_timeout + JOB_MARGIN, bar)

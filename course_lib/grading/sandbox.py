@@ -10,6 +10,7 @@ which hold the hidden tests, never symlinks), talks to the grader over unix sock
 the grader), and is launched through `course_lib.grading.jail`.
 """
 
+import contextlib
 import functools
 import json
 import os
@@ -21,6 +22,7 @@ import sys
 import sysconfig
 import tempfile
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Instance, Unicode
@@ -32,9 +34,20 @@ MIB = 1024**2
 
 # The namespaces every kernel gets when the grader is root; --kill-child and
 # setpriv's --pdeathsig make the kernel die with the worker that started it.
-NAMESPACE_PREFIX = (
-    "setpriv --pdeathsig KILL unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private"
-).split()
+NAMESPACE_PREFIX = [
+    "setpriv",
+    "--pdeathsig",
+    "KILL",
+    "unshare",
+    "--net",
+    "--mount",
+    "--pid",
+    "--fork",
+    "--kill-child",
+    "--mount-proc",
+    "--propagation",
+    "private",
+]
 PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
 
@@ -206,17 +219,15 @@ class SandboxKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernels run inside `sandbox`, in `workspace`."""
 
     # process groups of the kernels this process started, for `kill_all`
-    _started = set()
+    _started: ClassVar[set] = set()
     _pgid = None  # this kernel's process group, once started
 
     @classmethod
     def kill_all(cls):
         """Kill every kernel this process started (the whole-notebook time limit)."""
         while cls._started:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # that kernel had already ended
                 os.killpg(cls._started.pop(), signal.SIGKILL)
-            except ProcessLookupError:
-                pass  # that kernel had already ended
 
     sandbox = Instance(Sandbox, help="The protections for every kernel.").tag(config=True)
     workspace = Unicode(help="Folder for this kernel's working copy and sockets (keep the path short).").tag(

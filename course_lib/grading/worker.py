@@ -103,8 +103,9 @@ def grade_student(job):
     and sandbox (the Sandbox's fields).
     """
     root = job["course_dir"]
-    config = api_config(root, job["source_dir"], cell_timeout=job["cell_timeout"],
-                        max_output_chars=job["max_output_chars"])
+    config = api_config(
+        root, job["source_dir"], cell_timeout=job["cell_timeout"], max_output_chars=job["max_output_chars"]
+    )
     config = sandboxed(config, Sandbox(**job["sandbox"]), os.path.join(root, "k"))
     api = NbGraderAPI(config=config)
     result = StudentResult(job["student"], job["assignment"])

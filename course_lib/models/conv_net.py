@@ -79,7 +79,9 @@ class ThreeLayerConvNet:
         self.pool_param = dict(POOL_PARAM)
         self._rng = np.random.default_rng(seed)
 
-        filters = init_weights(C * filter_size**2, num_filters, weight_scale, self._rng, "weight_scale").astype(self.dtype)
+        filters = init_weights(C * filter_size**2, num_filters, weight_scale, self._rng, "weight_scale").astype(
+            self.dtype
+        )
         pooled = num_filters * (H // 2) * (W // 2)
         self.params = {
             # init_weights draws (fan_in, fan_out); a filter is one column.
@@ -87,7 +89,9 @@ class ThreeLayerConvNet:
             "b1": np.zeros(num_filters, dtype=self.dtype),
             "W2": init_weights(pooled, hidden_dim, weight_scale, self._rng, "weight_scale").astype(self.dtype),
             "b2": np.zeros(hidden_dim, dtype=self.dtype),
-            "W3": init_weights(hidden_dim, self.num_classes, weight_scale, self._rng, "weight_scale").astype(self.dtype),
+            "W3": init_weights(hidden_dim, self.num_classes, weight_scale, self._rng, "weight_scale").astype(
+                self.dtype
+            ),
             "b3": np.zeros(self.num_classes, dtype=self.dtype),
         }
 

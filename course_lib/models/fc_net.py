@@ -8,6 +8,8 @@ the mean softmax cross-entropy plus the L2 penalty 0.5 * reg * sum(W ** 2) over
 the weight matrices only (not biases, gammas or betas); its gradient is reg * W.
 """
 
+import itertools
+
 import numpy as np
 
 from course_lib import layers, losses, normalization
@@ -73,10 +75,12 @@ class FullyConnectedNet:
         self.num_layers = len(self.hidden_dims) + 1
         self._rng = np.random.default_rng(seed)
 
-        dims = [self.input_dim] + self.hidden_dims + [self.num_classes]
+        dims = [self.input_dim, *self.hidden_dims, self.num_classes]
         self.params = {}
-        for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-            self.params[f"W{i}"] = init_weights(fan_in, fan_out, weight_scale, self._rng, "weight_scale").astype(self.dtype)
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(dims), start=1):
+            self.params[f"W{i}"] = init_weights(fan_in, fan_out, weight_scale, self._rng, "weight_scale").astype(
+                self.dtype
+            )
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
             if self.normalization is not None and i < self.num_layers:
                 self.params[f"gamma{i}"] = np.ones(fan_out, dtype=self.dtype)
@@ -95,10 +99,7 @@ class FullyConnectedNet:
 
     def _dropout_param(self, layer, mode):
         """The dropout_param of hidden layer `layer` (0-based) for this call."""
-        if self.dropout_seed is not None:
-            seed = self.dropout_seed + layer
-        else:
-            seed = int(self._rng.integers(2**63))
+        seed = self.dropout_seed + layer if self.dropout_seed is not None else int(self._rng.integers(2**63))
         return {"keep_prob": self.keep_prob, "mode": mode, "seed": seed}
 
     def loss(self, X, y=None):

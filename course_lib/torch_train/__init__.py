@@ -51,3 +51,28 @@ from course_lib.torch_train.training import (
     resolve_config,
     train,
 )
+
+__all__ = [
+    "ACTIVATIONS",
+    "DEFAULT_LEARNING_RATES",
+    "DEVICE_CHOICES",
+    "IMAGE_SHAPES",
+    "OPTIMIZERS",
+    "PRESETS",
+    "DeviceDataset",
+    "Standardize",
+    "TrainConfig",
+    "TrainResult",
+    "build_convnet",
+    "channel_statistics",
+    "crop",
+    "evaluate",
+    "flip_where",
+    "load_images",
+    "pick_device",
+    "random_crop",
+    "random_flip",
+    "resolve_config",
+    "synchronize",
+    "train",
+]

@@ -36,11 +36,10 @@ def _conv_bn(in_channels, out_channels, activation, pool):
     layers = [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False)]
     if pool:
         layers.append(nn.MaxPool2d(2))  # pooling before batchnorm normalizes a 4x smaller map
-    return layers + [nn.BatchNorm2d(out_channels), ACTIVATIONS[activation]()]
+    return [*layers, nn.BatchNorm2d(out_channels), ACTIVATIONS[activation]()]
 
 
-def build_convnet(in_channels, num_classes=10, widths=(64, 256, 256), activation="gelu",
-                  mean=None, std=None):
+def build_convnet(in_channels, num_classes=10, widths=(64, 256, 256), activation="gelu", mean=None, std=None):
     """Build the course ConvNet as an nn.Sequential.
 
     Layout: standardize -> one stage per width [conv, 2x2 max pool, bn, act,

@@ -97,8 +97,9 @@ class DeviceDataset:
     When train is True and N < batch_size, an epoch is one batch of all N images.
     """
 
-    def __init__(self, images, labels, device, batch_size, train=False, crop_padding=0, flip=False,
-                 channels_last=False, seed=0):
+    def __init__(
+        self, images, labels, device, batch_size, train=False, crop_padding=0, flip=False, channels_last=False, seed=0
+    ):
         images = check_array("images", images, ndim=4, dims="(N, C, H, W)")
         if images.dtype != np.uint8:
             raise ValueError(f"images must hold uint8 pixels 0..255, got dtype {images.dtype}")
@@ -130,7 +131,7 @@ class DeviceDataset:
         else:
             order = torch.arange(count, device=self.device)
         for start in range(0, len(self) * self.batch_size, self.batch_size):
-            index = order[start:start + self.batch_size]
+            index = order[start : start + self.batch_size]
             x, y = self.images[index], self.labels[index]
             if self.train:
                 x = random_crop(x, self.crop_padding, self.generator)

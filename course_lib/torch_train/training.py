@@ -104,8 +104,10 @@ class TrainResult:
     def summary(self):
         """Return the one-line report: dataset, accuracy, seconds and images/s."""
         source = ("synthetic " if self.config.synthetic else "") + self.config.dataset
-        return (f"{source}: val accuracy {self.accuracy:.2%} | {self.seconds:.1f} s training | "
-                f"{self.images_per_second:,.0f} images/s on {self.device}")
+        return (
+            f"{source}: val accuracy {self.accuracy:.2%} | {self.seconds:.1f} s training | "
+            f"{self.images_per_second:,.0f} images/s on {self.device}"
+        )
 
 
 def resolve_config(config):
@@ -148,8 +150,9 @@ def load_images(config):
     uint8 and int64 labels; real data comes from course_lib.data.load_dataset.
     """
     if not config.synthetic:
-        return load_dataset(config.dataset, num_train=config.train_size, num_val=config.val_size,
-                            dtype=np.uint8, seed=config.seed)
+        return load_dataset(
+            config.dataset, num_train=config.train_size, num_val=config.val_size, dtype=np.uint8, seed=config.seed
+        )
     rng = np.random.default_rng(config.seed)
     data = {}
     for split, size in (("train", config.train_size or 50000), ("val", config.val_size or 1000)):
@@ -182,13 +185,19 @@ def evaluate(model, dataset, flip_tta=False):
 def _make_optimizer(model, config, steps):
     """The optimizer and its one-cycle schedule (warm-up, then cosine decay to ~0)."""
     if config.optimizer == "sgd":
-        optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True,
-                                    weight_decay=config.weight_decay)
+        optimizer = torch.optim.SGD(
+            model.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True, weight_decay=config.weight_decay
+        )
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     # Momentum stays fixed (cycle_momentum=False): only the learning rate follows the cycle.
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.learning_rate, total_steps=steps,
-                                                   pct_start=config.warmup_fraction, cycle_momentum=False)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=config.learning_rate,
+        total_steps=steps,
+        pct_start=config.warmup_fraction,
+        cycle_momentum=False,
+    )
     return optimizer, schedule
 
 
@@ -211,9 +220,17 @@ def train(config=None):
     torch.manual_seed(config.seed)
 
     data = load_images(config)
-    train_data = DeviceDataset(data["X_train"], data["y_train"], device, config.batch_size, train=True,
-                               crop_padding=config.crop_padding, flip=config.flip, channels_last=on_gpu,
-                               seed=config.seed)
+    train_data = DeviceDataset(
+        data["X_train"],
+        data["y_train"],
+        device,
+        config.batch_size,
+        train=True,
+        crop_padding=config.crop_padding,
+        flip=config.flip,
+        channels_last=on_gpu,
+        seed=config.seed,
+    )
     val_data = DeviceDataset(data["X_val"], data["y_val"], device, 2 * config.batch_size, channels_last=on_gpu)
     mean, std = channel_statistics(train_data.images)
     model = build_convnet(train_data.images.shape[1], NUM_CLASSES, config.widths, config.activation, mean, std)
@@ -228,8 +245,9 @@ def train(config=None):
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.int64, device=device)
         # Updated by hand: iterating over a tqdm closes it before the epoch's results can join the bar.
-        bar = tqdm(total=len(train_data), desc=f"epoch {epoch}/{config.epochs}", unit="batch",
-                   disable=not config.progress)
+        bar = tqdm(
+            total=len(train_data), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not config.progress
+        )
         synchronize(device)
         start = time.perf_counter()
         for x, y in train_data:
@@ -256,8 +274,11 @@ def train(config=None):
             "images": images,
         }
         history.append(record)
-        bar.set_postfix(loss=f"{record['loss']:.3f}", train_acc=f"{record['train_accuracy']:.3f}",
-                        val_acc=f"{record['val_accuracy']:.3f}")
+        bar.set_postfix(
+            loss=f"{record['loss']:.3f}",
+            train_acc=f"{record['train_accuracy']:.3f}",
+            val_acc=f"{record['val_accuracy']:.3f}",
+        )
         bar.close()
 
     seconds = sum(record["seconds"] for record in history)

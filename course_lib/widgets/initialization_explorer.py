@@ -43,14 +43,16 @@ class InitializationExplorer(Explorer):
     def __init__(self, nonlinearity="tanh", scheme="xavier", num_layers=10, width=250, num_samples=500, seed=0):
         self.num_samples = num_samples
         self.seed = seed
-        slider = dict(continuous_update=False, style={"description_width": "90px"})
+        slider = {"continuous_update": False, "style": {"description_width": "90px"}}
         self.controls = {
             "num_layers": widgets.IntSlider(value=num_layers, min=1, max=MAX_DEPTH, description="depth", **slider),
             "width": widgets.IntSlider(value=width, min=10, max=500, step=10, description="width", **slider),
-            "nonlinearity": widgets.Dropdown(options=list(NONLINEARITIES), value=nonlinearity,
-                                             description="nonlinearity", style=slider["style"]),
-            "scheme": widgets.Dropdown(options=list(INIT_SCHEMES), value=scheme,
-                                       description="init scheme", style=slider["style"]),
+            "nonlinearity": widgets.Dropdown(
+                options=list(NONLINEARITIES), value=nonlinearity, description="nonlinearity", style=slider["style"]
+            ),
+            "scheme": widgets.Dropdown(
+                options=list(INIT_SCHEMES), value=scheme, description="init scheme", style=slider["style"]
+            ),
         }
         self.std_table = widgets.HTML()
         self._build_figure()
@@ -64,7 +66,8 @@ class InitializationExplorer(Explorer):
         """Rerun the experiment for the current controls and redraw."""
         v = self.values
         self.stats = activation_statistics(
-            v["nonlinearity"], v["scheme"], v["num_layers"], v["width"], self.num_samples, self.seed)
+            v["nonlinearity"], v["scheme"], v["num_layers"], v["width"], self.num_samples, self.seed
+        )
         self.histograms = {kind: layer_histograms(self.stats[kind], BINS) for kind in ("activations", "gradients")}
         self._draw()
 
@@ -75,8 +78,7 @@ class InitializationExplorer(Explorer):
         self.histogram_lines = {}
         for kind, ax in (("activations", ax_act), ("gradients", ax_grad)):
             self.histogram_lines[kind] = [
-                ax.plot([], [], drawstyle="steps-mid", lw=1.2, color=f"C{layer % 10}")[0]
-                for layer in range(MAX_DEPTH)
+                ax.plot([], [], drawstyle="steps-mid", lw=1.2, color=f"C{layer % 10}")[0] for layer in range(MAX_DEPTH)
             ]
             ax.set_xlabel("activation value" if kind == "activations" else "gradient value")
             ax.set_ylabel("layer (√count, scaled to its peak)")
@@ -126,12 +128,12 @@ class InitializationExplorer(Explorer):
         header = "".join(f"<th>{layer}</th>" for layer in range(1, len(stds["activations"]) + 1))
         rows = "".join(
             f"<tr><td>{kind} std</td>" + "".join(f"<td>{value:.3g}</td>" for value in values) + "</tr>"
-            for kind, values in stds.items())
+            for kind, values in stds.items()
+        )
         return f"<table class='initialization-explorer-stds'><tr><th>layer</th>{header}</tr>{rows}</table>"
 
 
-def initialization_explorer(nonlinearity="tanh", scheme="xavier", num_layers=10, width=250, num_samples=500,
-                            seed=0):
+def initialization_explorer(nonlinearity="tanh", scheme="xavier", num_layers=10, width=250, num_samples=500, seed=0):
     """Return an InitializationExplorer: display it in a notebook, read its state in Python.
 
     Inputs:

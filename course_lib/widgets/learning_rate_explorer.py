@@ -70,8 +70,17 @@ class LearningRateExplorer(Explorer):
     - figure, widget: the matplotlib Figure and the displayable box.
     """
 
-    def __init__(self, learning_rate=0.1, reg=0.0, update_rule="sgd", num_train=1257, num_epochs=20,
-                 hidden_dim=100, batch_size=50, seed=0):
+    def __init__(
+        self,
+        learning_rate=0.1,
+        reg=0.0,
+        update_rule="sgd",
+        num_train=1257,
+        num_epochs=20,
+        hidden_dim=100,
+        batch_size=50,
+        seed=0,
+    ):
         check_choice("reg", reg, REGULARIZATIONS)
         check_choice("num_train", num_train, TRAINING_SIZES)
         self.hidden_dim, self.batch_size, self.seed = hidden_dim, batch_size, seed
@@ -79,16 +88,32 @@ class LearningRateExplorer(Explorer):
         style = {"description_width": "100px"}
         self.controls = {
             "learning_rate": widgets.FloatLogSlider(
-                value=learning_rate, base=10, min=-6, max=1, step=0.1, readout_format=".1e",
-                description="learning rate", continuous_update=False, style=style),
-            "reg": widgets.SelectionSlider(options=REGULARIZATIONS, value=reg, description="regularization",
-                                           continuous_update=False, style=style),
-            "update_rule": widgets.Dropdown(options=list(UPDATE_RULES), value=update_rule,
-                                            description="update rule", style=style),
-            "num_train": widgets.SelectionSlider(options=TRAINING_SIZES, value=num_train,
-                                                 description="training images", continuous_update=False, style=style),
-            "num_epochs": widgets.IntSlider(value=num_epochs, min=1, max=50, description="epochs",
-                                            continuous_update=False, style=style),
+                value=learning_rate,
+                base=10,
+                min=-6,
+                max=1,
+                step=0.1,
+                readout_format=".1e",
+                description="learning rate",
+                continuous_update=False,
+                style=style,
+            ),
+            "reg": widgets.SelectionSlider(
+                options=REGULARIZATIONS, value=reg, description="regularization", continuous_update=False, style=style
+            ),
+            "update_rule": widgets.Dropdown(
+                options=list(UPDATE_RULES), value=update_rule, description="update rule", style=style
+            ),
+            "num_train": widgets.SelectionSlider(
+                options=TRAINING_SIZES,
+                value=num_train,
+                description="training images",
+                continuous_update=False,
+                style=style,
+            ),
+            "num_epochs": widgets.IntSlider(
+                value=num_epochs, min=1, max=50, description="epochs", continuous_update=False, style=style
+            ),
         }
         self.diagnosis_html = widgets.HTML()
         self.figure = new_figure(figsize=(13, 3.8))
@@ -96,11 +121,14 @@ class LearningRateExplorer(Explorer):
         self.axes = {"loss": ax_loss, "accuracy": ax_acc, "ratio": ax_ratio}
         self.view = FigureView(self.figure)
         names = list(self.controls)
-        self.widget = widgets.VBox([
-            widgets.HBox([self.controls[name] for name in names[:3]]),
-            widgets.HBox([self.controls[name] for name in names[3:]]),
-            self.diagnosis_html, self.view.widget,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.controls[name] for name in names[:3]]),
+                widgets.HBox([self.controls[name] for name in names[3:]]),
+                self.diagnosis_html,
+                self.view.widget,
+            ]
+        )
         self.widget.add_class("learning-rate-explorer")
         self._watch(self.controls.values())
         self.update()
@@ -113,11 +141,17 @@ class LearningRateExplorer(Explorer):
     def update(self):
         """Retrain from scratch with the current controls and redraw."""
         v = self.values
-        model = FullyConnectedNet([self.hidden_dim], reg=v["reg"], weight_scale=1e-2, dtype=np.float64,
-                                  seed=self.seed)
-        self.solver = Solver(model, self._data(v["num_train"]), update_rule=v["update_rule"],
-                             optim_config={"learning_rate": v["learning_rate"]}, batch_size=self.batch_size,
-                             num_epochs=v["num_epochs"], verbose=False, seed=self.seed)
+        model = FullyConnectedNet([self.hidden_dim], reg=v["reg"], weight_scale=1e-2, dtype=np.float64, seed=self.seed)
+        self.solver = Solver(
+            model,
+            self._data(v["num_train"]),
+            update_rule=v["update_rule"],
+            optim_config={"learning_rate": v["learning_rate"]},
+            batch_size=self.batch_size,
+            num_epochs=v["num_epochs"],
+            verbose=False,
+            seed=self.seed,
+        )
         # An exploding run is one of the outcomes to show, not a warning to raise.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -139,12 +173,14 @@ class LearningRateExplorer(Explorer):
         self.figure.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.84, wspace=0.25)
         self.diagnosis_html.value = (
             f"<div class='learning-rate-explorer-diagnosis'><b>{verdict}</b>: {explanation} "
-            f"(learning rate {v['learning_rate']:.1e}, {len(solver.loss_history)} iterations)</div>")
+            f"(learning rate {v['learning_rate']:.1e}, {len(solver.loss_history)} iterations)</div>"
+        )
         self.view.redraw()
 
 
-def learning_rate_explorer(learning_rate=0.1, reg=0.0, update_rule="sgd", num_train=1257, num_epochs=20,
-                           hidden_dim=100, batch_size=50, seed=0):
+def learning_rate_explorer(
+    learning_rate=0.1, reg=0.0, update_rule="sgd", num_train=1257, num_epochs=20, hidden_dim=100, batch_size=50, seed=0
+):
     """Return a LearningRateExplorer: display it in a notebook, read its state in Python.
 
     Inputs:

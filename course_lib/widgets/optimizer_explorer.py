@@ -89,58 +89,87 @@ class OptimizerExplorer(Explorer):
     def _build_controls(self, rules, learning_rate, num_steps, condition_number):
         surface = self.surface
         style = {"description_width": "110px"}
-        slider = dict(continuous_update=True, style=style)
+        slider = {"continuous_update": True, "style": style}
         c = {}
         c["surface"] = widgets.Dropdown(options=SURFACE_NAMES, value=surface.name, description="surface", style=style)
         c["condition_number"] = widgets.FloatLogSlider(
-            value=condition_number, base=10, min=0, max=3, step=0.01, readout_format=".3g",
-            description="condition κ", **slider)
+            value=condition_number,
+            base=10,
+            min=0,
+            max=3,
+            step=0.01,
+            readout_format=".3g",
+            description="condition κ",
+            **slider,
+        )
         # Fine steps: at its best tuning heavy ball is on a knife edge (a 1% change of
         # the learning rate or momentum costs several % of its rate, or diverges at kappa 1000).
         c["learning_rate"] = widgets.FloatLogSlider(
-            value=learning_rate or surface.learning_rate, base=10, min=-4, max=1, step=0.001,
-            readout_format=".3g", description="learning rate", **slider)
-        c["momentum"] = widgets.FloatSlider(value=0.9, min=0, max=0.999, step=0.001, readout_format=".3f",
-                                            description="momentum μ", **slider)
+            value=learning_rate or surface.learning_rate,
+            base=10,
+            min=-4,
+            max=1,
+            step=0.001,
+            readout_format=".3g",
+            description="learning rate",
+            **slider,
+        )
+        c["momentum"] = widgets.FloatSlider(
+            value=0.9, min=0, max=0.999, step=0.001, readout_format=".3f", description="momentum μ", **slider
+        )
         c["decay_rate"] = widgets.FloatSlider(
-            value=0.99, min=0.5, max=0.999, step=0.001, readout_format=".3f",
-            description="RMSProp decay", **slider)
+            value=0.99, min=0.5, max=0.999, step=0.001, readout_format=".3f", description="RMSProp decay", **slider
+        )
         c["beta1"] = widgets.FloatSlider(value=0.9, min=0, max=0.99, step=0.01, description="Adam β1", **slider)
         c["beta2"] = widgets.FloatSlider(
-            value=0.999, min=0.9, max=0.9999, step=0.0001, readout_format=".4f", description="Adam β2", **slider)
+            value=0.999, min=0.9, max=0.9999, step=0.0001, readout_format=".4f", description="Adam β2", **slider
+        )
         c["schedule"] = widgets.Dropdown(options=SCHEDULES, value="constant", description="lr schedule", style=style)
         c["lr_decay"] = widgets.FloatSlider(
-            value=0.01, min=0, max=0.1, step=0.001, readout_format=".3f", description="lr decay / step", **slider)
+            value=0.01, min=0, max=0.1, step=0.001, readout_format=".3f", description="lr decay / step", **slider
+        )
         c["num_steps"] = widgets.IntSlider(value=num_steps, min=1, max=1000, description="steps", **slider)
         c["noise"] = widgets.FloatSlider(value=0, min=0, max=5, step=0.05, description="gradient noise", **slider)
-        c["start_x"] = widgets.FloatSlider(value=surface.start[0], min=surface.xlim[0], max=surface.xlim[1],
-                                           step=0.01, description="start x", **slider)
-        c["start_y"] = widgets.FloatSlider(value=surface.start[1], min=surface.ylim[0], max=surface.ylim[1],
-                                           step=0.01, description="start y", **slider)
+        c["start_x"] = widgets.FloatSlider(
+            value=surface.start[0], min=surface.xlim[0], max=surface.xlim[1], step=0.01, description="start x", **slider
+        )
+        c["start_y"] = widgets.FloatSlider(
+            value=surface.start[1], min=surface.ylim[0], max=surface.ylim[1], step=0.01, description="start y", **slider
+        )
         c["step"] = widgets.IntSlider(value=num_steps, min=0, max=num_steps, description="show step", **slider)
         self.controls = c
         self.rule_buttons = {
             rule: widgets.ToggleButton(
-                value=rule in rules, description=label,
+                value=rule in rules,
+                description=label,
                 style={"text_color": matplotlib.colors.to_hex(RULE_COLORS[rule]), "font_weight": "bold"},
-                layout=widgets.Layout(width="110px"))
+                layout=widgets.Layout(width="110px"),
+            )
             for rule, label in RULE_LABELS.items()
         }
         self.play = widgets.Play(value=num_steps, min=0, max=num_steps, interval=40, description="play")
         widgets.jslink((self.play, "value"), (c["step"], "value"))
         self.step_button = widgets.Button(description="step ▶", layout=widgets.Layout(width="70px"))
         self.optimal_button = widgets.Button(
-            description="best heavy-ball α, μ", tooltip="theory's optimal tuning on the quadratic",
-            layout=widgets.Layout(width="180px"))
+            description="best heavy-ball α, μ",
+            tooltip="theory's optimal tuning on the quadratic",
+            layout=widgets.Layout(width="180px"),
+        )
         self.status_html = widgets.HTML()
 
     def _layout(self):
         c = self.controls
         rules = widgets.HBox(list(self.rule_buttons.values()), layout=widgets.Layout(flex_flow="row wrap"))
-        left = widgets.VBox([c[name] for name in (
-            "surface", "condition_number", "learning_rate", "momentum", "decay_rate", "beta1", "beta2")])
-        right = widgets.VBox([c[name] for name in (
-            "schedule", "lr_decay", "num_steps", "noise", "start_x", "start_y")] + [self.optimal_button])
+        left = widgets.VBox(
+            [
+                c[name]
+                for name in ("surface", "condition_number", "learning_rate", "momentum", "decay_rate", "beta1", "beta2")
+            ]
+        )
+        right = widgets.VBox(
+            [c[name] for name in ("schedule", "lr_decay", "num_steps", "noise", "start_x", "start_y")]
+            + [self.optimal_button]
+        )
         player = widgets.HBox([self.play, self.step_button, c["step"]])
         box = widgets.VBox([rules, widgets.HBox([left, right]), self.view.widget, player, self.status_html])
         box.add_class("optimizer-explorer")
@@ -246,14 +275,14 @@ class OptimizerExplorer(Explorer):
 
     def _rates(self, rule, trajectory):
         c = self.controls
-        theory_applies = (
-            self.surface.hessian_eigenvalues is not None
-            and (c["schedule"].value == "constant" or c["lr_decay"].value == 0)
+        theory_applies = self.surface.hessian_eigenvalues is not None and (
+            c["schedule"].value == "constant" or c["lr_decay"].value == 0
         )
         predicted = None
         if theory_applies:
             predicted = predicted_rate(
-                rule, c["learning_rate"].value, c["momentum"].value, self.surface.hessian_eigenvalues)
+                rule, c["learning_rate"].value, c["momentum"].value, self.surface.hessian_eigenvalues
+            )
         return {"measured": measured_rate(trajectory.distances), "predicted": predicted}
 
     # ----------------------------------------------------------- drawing
@@ -270,21 +299,31 @@ class OptimizerExplorer(Explorer):
             axis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
         dist.yaxis.set_major_locator(matplotlib.ticker.LogLocator(numticks=5))
         dist.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        self.start_marker, = ax.plot([], [], "o", color="white", markeredgecolor="black", markersize=8,
-                                     zorder=5, label="start")
-        self.minimum_marker, = ax.plot([], [], "*", color="gold", markeredgecolor="black", markersize=13, zorder=5)
+        (self.start_marker,) = ax.plot(
+            [], [], "o", color="white", markeredgecolor="black", markersize=8, zorder=5, label="start"
+        )
+        (self.minimum_marker,) = ax.plot([], [], "*", color="gold", markeredgecolor="black", markersize=13, zorder=5)
         self.path_lines, self.head_markers, self.diverged_markers, self.diverged_labels = {}, {}, {}, {}
         self.distance_lines, self.theory_lines = {}, {}
         for rule, label in RULE_LABELS.items():
             color = RULE_COLORS[rule]
-            self.path_lines[rule], = ax.plot([], [], "-", color=color, lw=1.6, label=label, zorder=3)
-            self.head_markers[rule], = ax.plot([], [], "o", color=color, markeredgecolor="black", zorder=4)
-            self.diverged_markers[rule], = ax.plot([], [], "X", color="red", markeredgecolor="black",
-                                                   markersize=12, zorder=6, clip_on=False)
-            self.diverged_labels[rule] = ax.text(0, 0, "", color=color, fontsize=8, fontweight="bold", zorder=6,
-                                                 bbox={"facecolor": "white", "alpha": 0.8, "pad": 1, "lw": 0})
-            self.distance_lines[rule], = dist.plot([], [], "-", color=color, lw=1.6, label=label)
-            self.theory_lines[rule], = dist.plot([], [], "--", color=color, lw=1.2, alpha=0.8)
+            (self.path_lines[rule],) = ax.plot([], [], "-", color=color, lw=1.6, label=label, zorder=3)
+            (self.head_markers[rule],) = ax.plot([], [], "o", color=color, markeredgecolor="black", zorder=4)
+            (self.diverged_markers[rule],) = ax.plot(
+                [], [], "X", color="red", markeredgecolor="black", markersize=12, zorder=6, clip_on=False
+            )
+            self.diverged_labels[rule] = ax.text(
+                0,
+                0,
+                "",
+                color=color,
+                fontsize=8,
+                fontweight="bold",
+                zorder=6,
+                bbox={"facecolor": "white", "alpha": 0.8, "pad": 1, "lw": 0},
+            )
+            (self.distance_lines[rule],) = dist.plot([], [], "-", color=color, lw=1.6, label=label)
+            (self.theory_lines[rule],) = dist.plot([], [], "--", color=color, lw=1.2, alpha=0.8)
         self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.9, wspace=0.22)
 
     def _draw_contours(self):
@@ -303,8 +342,16 @@ class OptimizerExplorer(Explorer):
         else:
             height = z
             levels = np.linspace(z.min(), z.max(), 22)
-        self._contours = ax.contourf(grid_x, grid_y, height, levels=levels, cmap="Greys",
-                                     norm=matplotlib.colors.BoundaryNorm(levels, 256), alpha=0.55, zorder=1)
+        self._contours = ax.contourf(
+            grid_x,
+            grid_y,
+            height,
+            levels=levels,
+            cmap="Greys",
+            norm=matplotlib.colors.BoundaryNorm(levels, 256),
+            alpha=0.55,
+            zorder=1,
+        )
         self._contours_for = (surface.name, surface.hessian_eigenvalues)
         ax.set_xlim(surface.xlim)
         ax.set_ylim(surface.ylim)
@@ -325,8 +372,14 @@ class OptimizerExplorer(Explorer):
         lowest, highest = np.inf, 0.0
         for rule in RULE_LABELS:
             trajectory = self.trajectories.get(rule)
-            artists = (self.path_lines[rule], self.head_markers[rule], self.diverged_markers[rule],
-                       self.diverged_labels[rule], self.distance_lines[rule], self.theory_lines[rule])
+            artists = (
+                self.path_lines[rule],
+                self.head_markers[rule],
+                self.diverged_markers[rule],
+                self.diverged_labels[rule],
+                self.distance_lines[rule],
+                self.theory_lines[rule],
+            )
             if trajectory is None:
                 for artist in artists:
                     artist.set_visible(False)
@@ -389,7 +442,8 @@ class OptimizerExplorer(Explorer):
             rows.append(
                 f"<tr><td style='color:{color}'><b>{RULE_LABELS[rule]}</b></td>"
                 f"<td>{trajectory.status}</td><td>{_format_rate(rates['measured'])}</td>"
-                f"<td>{_format_rate(rates['predicted'])}</td></tr>")
+                f"<td>{_format_rate(rates['predicted'])}</td></tr>"
+            )
         theory = ""
         if self.surface.hessian_eigenvalues is not None:
             curvatures = self.surface.hessian_eigenvalues
@@ -399,15 +453,19 @@ class OptimizerExplorer(Explorer):
                 f"<p>Theory for κ = {curvatures[1]:.3g}: best gradient descent α = {gd_alpha:.3g} "
                 f"contracts by (κ−1)/(κ+1) = {gd_rate:.3f} per step; best heavy ball α = {hb_alpha:.3g}, "
                 f"μ = {hb_mu:.3f} contracts by √μ = {hb_rate:.3f}. Predicted rates assume a constant "
-                f"learning rate and no gradient noise.</p>")
+                f"learning rate and no gradient noise.</p>"
+            )
         settings = (
             f"learning rate {c['learning_rate'].value:.3g} · momentum {c['momentum'].value:.3f} · "
             f"{c['schedule'].value} schedule · {c['num_steps'].value} steps · "
-            f"noise {c['noise'].value:.2f} · start ({c['start_x'].value:.2f}, {c['start_y'].value:.2f})")
+            f"noise {c['noise'].value:.2f} · start ({c['start_x'].value:.2f}, {c['start_y'].value:.2f})"
+        )
         return (
             f"<div class='optimizer-explorer-status'><p>{settings}</p>"
             "<table><tr><th>rule</th><th>status</th><th>measured rate</th><th>predicted rate</th></tr>"
-            + "".join(rows) + f"</table>{theory}</div>")
+            + "".join(rows)
+            + f"</table>{theory}</div>"
+        )
 
 
 def _on_grid(slider, value):
@@ -434,8 +492,14 @@ def _format_rate(rate):
     return "—" if rate is None else f"{rate:.4f}"
 
 
-def optimizer_explorer(surface="quadratic", rules=("sgd", "sgd_momentum", "adam"), learning_rate=None,
-                       num_steps=100, condition_number=10.0, seed=0):
+def optimizer_explorer(
+    surface="quadratic",
+    rules=("sgd", "sgd_momentum", "adam"),
+    learning_rate=None,
+    num_steps=100,
+    condition_number=10.0,
+    seed=0,
+):
     """Return an OptimizerExplorer: display it in a notebook, read its state in Python.
 
     Inputs:

@@ -14,8 +14,8 @@ global minimum, or the saddle point itself for the saddle) to measure progress b
   deeper one on the left, separated by a ridge that momentum can cross.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

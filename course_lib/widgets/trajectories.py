@@ -218,8 +218,7 @@ def predicted_rate(rule, learning_rate, momentum, curvatures):
     if rule not in ("sgd", "sgd_momentum", "nesterov_momentum"):
         return None
     radii = [
-        np.max(np.abs(np.linalg.eigvals(iteration_matrix(rule, learning_rate, momentum, lam))))
-        for lam in curvatures
+        np.max(np.abs(np.linalg.eigvals(iteration_matrix(rule, learning_rate, momentum, lam)))) for lam in curvatures
     ]
     return float(max(radii))
 

@@ -128,8 +128,10 @@ def test_momentum_change_redraws_the_paths(explorer_page):
         # The canvas has been stable since its last draw, so that draw showed the final figure.
         latencies.append((record["status"] - record["start"], record["draws"][-1] - record["start"]))
         before = after
-    print("\nbrowser latency after a momentum change (target <= 400 ms to the plot): "
-          + "; ".join(f"status text {text:.0f} ms, final plot {plot:.0f} ms" for text, plot in latencies))
+    print(
+        "\nbrowser latency after a momentum change (target <= 400 ms to the plot): "
+        + "; ".join(f"status text {text:.0f} ms, final plot {plot:.0f} ms" for text, plot in latencies)
+    )
 
 
 def test_click_on_the_contour_plot_moves_the_start(explorer_page):
