@@ -71,6 +71,21 @@ def check_positive(name, value, allow_zero=False):
     return value
 
 
+def check_count(name, value, allow_zero=False):
+    """Return `value` as an int if it is a whole number >= 1 (or >= 0 with allow_zero).
+
+    A float with no fractional part (3.0) is accepted; 2.5, True, "3" and nan are refused,
+    so a size is never truncated silently.
+    """
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        whole = True
+    if not whole or value < (0 if allow_zero else 1):
+        expected = "a whole number >= 0" if allow_zero else "a whole number >= 1"
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return int(value)
+
+
 def check_probability(name, value, allow_zero=False):
     """Return `value` if it lies in (0, 1] (or [0, 1] with allow_zero)."""
     number = float(value)

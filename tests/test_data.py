@@ -483,3 +483,22 @@ def test_augmentation_rejects_bad_input(batch):
         data.mixup(batch, np.zeros(3, dtype=int), 10, 0)
     with pytest.raises(ValueError, match="y must hold labels in \\[0, 4\\)"):
         data.mixup(batch, np.arange(16), 4, 0)
+
+
+def test_lesson_data_describes_and_caps_the_dataset(capsys):
+    full = data.lesson_data("digits")
+    assert "digits: 1257 training, 270 validation and 270 test images of shape (1, 8, 8)" in capsys.readouterr().out
+    assert full["info"] is data.DATASETS["digits"]
+    assert (full["num_classes"], full["input_dim"]) == (10, 64)
+    capped = data.lesson_data("digits", max_train=500)
+    assert capped["X_train"].shape == (500, 1, 8, 8)
+    np.testing.assert_allclose(capped["X_train"].mean(axis=0), 0, atol=1e-12)
+    assert data.lesson_data("digits", max_train=5000)["X_train"].shape[0] == 1257
+    with pytest.raises(ValueError, match="max_train must be a whole number"):
+        data.lesson_data("digits", max_train=2.5)
+
+
+def test_lesson_data_follows_the_switch(monkeypatch):
+    monkeypatch.setenv("COURSE_DATASET", "imagenet")
+    with pytest.raises(ValueError, match="COURSE_DATASET"):
+        data.lesson_data()

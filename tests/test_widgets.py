@@ -8,10 +8,8 @@ from matplotlib.backend_bases import MouseEvent
 
 from course_lib import optim
 from course_lib.gradcheck import numerical_gradient, rel_error
-from course_lib.widgets import initialization_explorer, learning_rate_explorer, optimizer_explorer
-from course_lib.widgets.learning_rate_explorer import diagnose
-from course_lib.widgets.surfaces import SURFACE_NAMES, get_surface
-from course_lib.widgets.trajectories import (
+from course_lib.optlab.surfaces import SURFACE_NAMES, get_surface
+from course_lib.optlab.trajectories import (
     ESCAPE_MARGIN,
     learning_rates,
     measured_rate,
@@ -19,6 +17,8 @@ from course_lib.widgets.trajectories import (
     predicted_rate,
     run_optimizer,
 )
+from course_lib.widgets import initialization_explorer, learning_rate_explorer, optimizer_explorer
+from course_lib.widgets.learning_rate_explorer import diagnose
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """course_lib.data: datasets, preprocessing and augmentation.
 
-* datasets: load_dataset("digits" or "cifar10"), default_dataset_name().
+* datasets: DATASETS (one DatasetInfo per dataset), load_dataset(name), lesson_data()
+  (every lesson's set-up), default_dataset_name() (the COURSE_DATASET switch).
 * preprocessing: fit_* on training data, then apply to every split.
 * augmentation: random flips, crops, colour jitter and mixup on (N, C, H, W)
   numpy batches, driven by a np.random.Generator.
@@ -9,9 +10,13 @@
 from course_lib.data.augmentation import color_jitter, mixup, random_crop, random_horizontal_flip
 from course_lib.data.datasets import (
     DATASET_NAMES,
+    DATASETS,
+    DEFAULT_DATASET,
+    DatasetInfo,
     default_data_dir,
     default_dataset_name,
     download_cifar10,
+    lesson_data,
     load_dataset,
 )
 from course_lib.data.preprocessing import (
@@ -28,7 +33,10 @@ from course_lib.data.preprocessing import (
 )
 
 __all__ = [
+    "DATASETS",
     "DATASET_NAMES",
+    "DEFAULT_DATASET",
+    "DatasetInfo",
     "color_jitter",
     "default_data_dir",
     "default_dataset_name",
@@ -37,6 +45,7 @@ __all__ = [
     "fit_mean_image",
     "fit_pca",
     "fit_standardization",
+    "lesson_data",
     "load_dataset",
     "mixup",
     "pca_project",

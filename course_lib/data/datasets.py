@@ -24,15 +24,71 @@ import pickle
 import tarfile
 import tempfile
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from course_lib.checks import check_choice, check_positive
+from course_lib.checks import check_choice, check_count, check_positive
 from course_lib.data.preprocessing import fit_mean_image
 
-DATASET_NAMES = ("digits", "cifar10")
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the rest of course_lib needs to know about one dataset.
+
+    - name: the name load_dataset takes.
+    - image_shape: (C, H, W) of one image.
+    - class_names: one name per class, in label order.
+    - num_val, num_test: the default validation and test split sizes (num_test None:
+      the dataset's whole test set).
+    - lesson_train: at most this many training images in a lesson on a CPU (None: all).
+    - trainer_preset: the PyTorch trainer's defaults for this dataset (epochs,
+      batch_size, widths of the pooling stages, crop_padding, flip).
+    """
+
+    name: str
+    image_shape: tuple
+    class_names: tuple
+    num_val: int
+    num_test: int | None
+    lesson_train: int | None
+    trainer_preset: dict = field(default_factory=dict)
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
+    @property
+    def input_dim(self):
+        """The size of one flattened image, C * H * W."""
+        return int(np.prod(self.image_shape))
+
+
+# Digits are not mirror-symmetric (a flipped 2 is no digit), so their preset has no flips.
+DATASETS = {
+    "digits": DatasetInfo(
+        name="digits",
+        image_shape=(1, 8, 8),
+        class_names=tuple(str(digit) for digit in range(10)),
+        num_val=270,
+        num_test=270,
+        lesson_train=None,
+        trainer_preset={"epochs": 12, "batch_size": 128, "widths": (32, 64), "crop_padding": 1, "flip": False},
+    ),
+    "cifar10": DatasetInfo(
+        name="cifar10",
+        image_shape=(3, 32, 32),
+        class_names=("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+        num_val=1000,
+        num_test=None,
+        lesson_train=5000,
+        trainer_preset={"epochs": 10, "batch_size": 512, "widths": (64, 256, 256), "crop_padding": 4, "flip": True},
+    ),
+}
+DATASET_NAMES = tuple(DATASETS)
+DEFAULT_DATASET = "digits"  # what every lesson, explorer and command uses unless told otherwise
 
 # The official python version of CIFAR-10 (Krizhevsky, 2009). The SHA-256 is the
 # one published by Keras and torchvision users for this exact file
@@ -42,18 +98,42 @@ CIFAR10_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001
 CIFAR10_FILENAME = "cifar-10-python.tar.gz"
 CIFAR10_FOLDER = "cifar-10-batches-py"
 
-DIGITS_CLASS_NAMES = [str(digit) for digit in range(10)]
-_DEFAULT_SPLITS = {"digits": (270, 270), "cifar10": (1000, None)}  # None: the whole test batch
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8))
 _CHUNK_BYTES = 1 << 20
 
 
 def default_dataset_name():
-    """Return the dataset lessons should use: env COURSE_DATASET, else "digits".
+    """Return the dataset to use when none is named: env COURSE_DATASET, else DEFAULT_DATASET.
 
     Raises ValueError listing the valid names when COURSE_DATASET holds another.
     """
-    return check_choice("COURSE_DATASET", os.environ.get("COURSE_DATASET", "digits"), DATASET_NAMES)
+    return check_choice("COURSE_DATASET", os.environ.get("COURSE_DATASET", DEFAULT_DATASET), DATASET_NAMES)
+
+
+def lesson_data(dataset=None, max_train=None):
+    """Load the dataset a lesson runs on and print one line describing it: every lesson's set-up.
+
+    Inputs:
+    - dataset: a name of DATASETS, or None to follow default_dataset_name()
+      (the COURSE_DATASET switch, else DEFAULT_DATASET).
+    - max_train: keep at most this many training images (a seeded subset);
+      None means the dataset's lesson_train (all digits, 5000 CIFAR-10 images).
+
+    Returns load_dataset's dict (float64, training mean image subtracted) with
+    three more keys: "info" (the DatasetInfo), "num_classes" and "input_dim".
+    """
+    info = DATASETS[check_choice("dataset", dataset or default_dataset_name(), DATASET_NAMES)]
+    cap = info.lesson_train if max_train is None else check_count("max_train", max_train)
+    data = _raw_splits(info, info.num_val, info.num_test, seed=0, data_dir=None)
+    if cap is not None and cap < len(data["y_train"]):
+        _keep_training_subset(data, cap, seed=0)
+    data = _as_float(data, np.float64, subtract_mean=True)
+    data.update(info=info, num_classes=info.num_classes, input_dim=info.input_dim)
+    print(
+        f"{info.name}: {len(data['y_train'])} training, {len(data['y_val'])} validation and "
+        f"{len(data['y_test'])} test images of shape {info.image_shape}, {info.num_classes} classes"
+    )
+    return data
 
 
 def default_data_dir():
@@ -97,25 +177,35 @@ def load_dataset(
     - mean_image: the training mean image, shape (C, H, W), only when it was
       subtracted; add it back to show the pictures.
     """
-    check_choice("name", name, DATASET_NAMES)
+    info = DATASETS[check_choice("name", name, DATASET_NAMES)]
     dtype = check_choice("dtype", np.dtype(dtype), _DTYPES)
-    default_val, default_test = _DEFAULT_SPLITS[name]
-    num_val = default_val if num_val is None else int(check_positive("num_val", num_val))
-    num_test = default_test if num_test is None else int(check_positive("num_test", num_test))
+    num_val = info.num_val if num_val is None else int(check_positive("num_val", num_val))
+    num_test = info.num_test if num_test is None else int(check_positive("num_test", num_test))
 
-    if name == "digits":
-        data = _digits_splits(num_val, num_test, seed)
-    else:
-        data = _cifar10_splits(num_val, num_test, seed, data_dir)
+    data = _raw_splits(info, num_val, num_test, seed, data_dir)
     if num_train is not None:
-        num_train = int(check_positive("num_train", num_train))
+        num_train = check_count("num_train", num_train)
         if num_train > len(data["y_train"]):
             raise ValueError(f"num_train must be at most {len(data['y_train'])} for {name}, got {num_train}")
-        keep = np.sort(np.random.default_rng(seed).permutation(len(data["y_train"]))[:num_train])
-        data["X_train"], data["y_train"] = data["X_train"][keep], data["y_train"][keep]
+        _keep_training_subset(data, num_train, seed)
+    return data if dtype == np.uint8 else _as_float(data, dtype, subtract_mean)
 
-    if dtype == np.uint8:
-        return data
+
+def _raw_splits(info, num_val, num_test, seed, data_dir):
+    """The uint8 splits of `info`'s dataset (downloading CIFAR-10 once)."""
+    if info.name == "digits":
+        return _digits_splits(num_val, num_test, seed)
+    return _cifar10_splits(num_val, num_test, seed, data_dir)
+
+
+def _keep_training_subset(data, num_train, seed):
+    """Keep a seeded subset of `num_train` training images (in their original order), in place."""
+    keep = np.sort(np.random.default_rng(seed).permutation(len(data["y_train"]))[:num_train])
+    data["X_train"], data["y_train"] = data["X_train"][keep], data["y_train"][keep]
+
+
+def _as_float(data, dtype, subtract_mean):
+    """Pixels scaled to [0, 1] in `dtype`, minus the training mean image when `subtract_mean`."""
     # In place after the one conversion: float64 CIFAR-10 alone takes 1.5 GB.
     for split in ("train", "val", "test"):
         data[f"X_{split}"] = data[f"X_{split}"].astype(dtype)
@@ -151,7 +241,7 @@ def _digits_splits(num_val, num_test, seed):
         "y_val": y_val,
         "X_test": X_test,
         "y_test": y_test,
-        "class_names": list(DIGITS_CLASS_NAMES),
+        "class_names": list(DATASETS["digits"].class_names),
     }
 
 

@@ -18,10 +18,8 @@ import numpy as np
 
 from course_lib.checks import check_choice
 from course_lib.optim import UPDATE_RULES
-from course_lib.widgets.explorer import Explorer, really_changed
-from course_lib.widgets.figure_view import FigureView, new_figure
-from course_lib.widgets.surfaces import SURFACE_NAMES, get_surface
-from course_lib.widgets.trajectories import (
+from course_lib.optlab.surfaces import SURFACE_NAMES, get_surface
+from course_lib.optlab.trajectories import (
     SCHEDULES,
     learning_rates,
     measured_rate,
@@ -30,6 +28,8 @@ from course_lib.widgets.trajectories import (
     predicted_rate,
     run_optimizer,
 )
+from course_lib.widgets.explorer import Explorer, really_changed
+from course_lib.widgets.figure_view import FigureView, new_figure
 
 RULE_LABELS = {
     "sgd": "SGD",
