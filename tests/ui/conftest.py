@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT_S = 60
 # The notebooks the browser tests open: the lesson students use, not a stand-in.
-NOTEBOOKS = [Path(__file__).resolve().parents[2] / "notebooks" / "06_optimizers.ipynb"]
+NOTEBOOKS = [Path(__file__).resolve().parents[2] / "notebooks" / "09_optimizers.ipynb"]
 
 
 def _missing_browser():

@@ -18,7 +18,7 @@ import pytest
 
 from course_lib.widgets import optimizer_explorer
 
-NOTEBOOK = "06_optimizers.ipynb"
+NOTEBOOK = "09_optimizers.ipynb"
 # The settings of the lesson's explorer when it is displayed.
 LEARNING_RATE, CONDITION_NUMBER, MOMENTUM, START = 0.03, 25.0, "0.900", "(-2.50, 1.50)"
 NEW_MOMENTA = ["0.5", "0.7", "0.3"]
