@@ -19,7 +19,7 @@ axes (their figure is then ax.figure).
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib.checks import check_array
+from course_lib.checks import check_array, check_count
 
 # The lecture's rule of thumb: each update changes a weight by about 1e-3 of its size.
 REFERENCE_UPDATE_RATIO = 1e-3
@@ -154,8 +154,12 @@ def smooth(values, smoothing):
     return out
 
 
-def loss_curve(loss_history, smoothing=0.0, ax=None, label="loss"):
-    """The training loss per iteration, with an optional smoothed line on top.
+def loss_curve(loss_history, smoothing=0.0, ax=None, label="loss", iterations_per_epoch=None):
+    """The training loss against epochs (or iterations), with an optional smoothed line on top.
+
+    Epochs are the axis to compare runs by: how many iterations an epoch takes
+    depends on the batch size, so two runs with different batch sizes line up
+    only when measured in passes over the data.
 
     Inputs:
     - loss_history: array-like (T,), one loss per iteration.
@@ -164,12 +168,21 @@ def loss_curve(loss_history, smoothing=0.0, ax=None, label="loss"):
     - ax: optional Axes to draw into; call again with the same ax and another
       label to compare runs (each run takes the next color of the cycle).
     - label: legend label of this run.
+    - iterations_per_epoch: iterations in one pass over the training set (a
+      Solver's `iterations_per_epoch`); the x axis is then in epochs, with
+      iterations on a secondary axis on top. None: the x axis counts iterations.
 
     Returns (figure, ax).
     """
     losses = check_array("loss_history", loss_history, ndim=1, dims="(T,)").astype(np.float64)
     fig, ax = _axes(ax, (6, 4))
-    steps = np.arange(losses.size)
+    steps = np.arange(losses.size, dtype=np.float64)
+    if iterations_per_epoch is not None:
+        per_epoch = check_count("iterations_per_epoch", iterations_per_epoch)
+        steps /= per_epoch
+        if not ax.child_axes:  # one iteration axis, however many runs share the axes
+            top = ax.secondary_xaxis("top", functions=(lambda e: e * per_epoch, lambda i: i / per_epoch))
+            top.set_xlabel("iteration")
     if smoothing > 0:
         (raw,) = ax.plot(steps, losses, alpha=0.3, lw=1, label=label)
         ax.plot(
@@ -179,7 +192,7 @@ def loss_curve(loss_history, smoothing=0.0, ax=None, label="loss"):
         ax.plot(steps, losses, lw=1, label=label)
     ax.legend()
     ax.set_title("Training loss")
-    ax.set_xlabel("iteration")
+    ax.set_xlabel("iteration" if iterations_per_epoch is None else "epoch")
     ax.set_ylabel("loss")
     return fig, ax
 
@@ -218,7 +231,7 @@ def training_curves(solver, smoothing=0.9):
     Returns (figure, (loss_axes, accuracy_axes)).
     """
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
-    loss_curve(solver.loss_history, smoothing, ax=ax_loss)
+    loss_curve(solver.loss_history, smoothing, ax=ax_loss, iterations_per_epoch=solver.iterations_per_epoch)
     accuracy_curves(solver.train_acc_history, solver.val_acc_history, ax=ax_acc)
     fig.tight_layout()
     return fig, (ax_loss, ax_acc)

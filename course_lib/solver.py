@@ -129,6 +129,11 @@ class Solver:
         self.stopped_early = False
         self.stop_reason = None
 
+    @property
+    def iterations_per_epoch(self):
+        """Minibatch steps in one pass over the training set (at least 1)."""
+        return max(self.X_train.shape[0] // self.batch_size, 1)
+
     def _step(self):
         """One minibatch gradient step on every parameter; returns the loss."""
         num_train = self.X_train.shape[0]
@@ -211,7 +216,7 @@ class Solver:
         validation accuracy) are loaded into the model.
         """
         self._reset()
-        iterations_per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
+        iterations_per_epoch = self.iterations_per_epoch
         num_iterations = self.num_epochs * iterations_per_epoch
         self._record_accuracy()
         self._say(self._epoch_line())

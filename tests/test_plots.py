@@ -175,3 +175,15 @@ def test_neighbour_correlation_tells_noise_from_smooth_filters():
     # (D, M) affine weights are read as images of image_shape, like filter_grid does
     columns = smooth_filters.reshape(16, 64).T
     assert plots.neighbour_correlation(columns, (1, 8, 8)) == pytest.approx(plots.neighbour_correlation(smooth_filters))
+
+
+def test_loss_curve_in_epochs_has_an_iteration_axis():
+    losses = np.linspace(2.3, 0.5, 40)
+    _, ax = plots.loss_curve(losses, iterations_per_epoch=10)
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), np.arange(40) / 10)
+    assert ax.get_xlabel() == "epoch"
+    plots.loss_curve(losses[:20], ax=ax, label="second run", iterations_per_epoch=10)
+    assert len(ax.child_axes) == 1, "one iteration axis however many runs share the axes"
+    assert ax.child_axes[0].get_xlabel() == "iteration"
+    with pytest.raises(ValueError, match="iterations_per_epoch must be a whole number"):
+        plots.loss_curve(losses, iterations_per_epoch=2.5)
