@@ -4,6 +4,7 @@ The course's grading defaults live here, free of heavy imports, so that the
 command line can show them without loading nbgrader.
 """
 
+COURSE_ID = "tnn101"  # the nbgrader course id of the class loop (exchange, hub groups, manifests)
 SOURCE_DIRECTORY = "solutions"
 RELEASE_DIRECTORY = "assignments"
 CELL_TIMEOUT = 30  # seconds one cell may run
