@@ -108,11 +108,14 @@ def add_train_convnet_parser(subcommands):
     train = subcommands.add_parser(
         "train-convnet",
         help="train the course ConvNet with PyTorch (on the GPU when there is one)",
-        description="Train the course ConvNet on digits or CIFAR-10 with the whole dataset on the device, "
-        "and print the validation accuracy, the training seconds and the images per second. Options left "
-        "out take the dataset's preset (course_lib.torch_train.PRESETS).",
+        description="Train the course ConvNet on one of course_lib's datasets with the whole dataset on the "
+        "device, and print the validation accuracy, the training seconds and the images per second. Options "
+        "left out take the dataset's trainer_preset (course_lib.data.DATASETS).",
     )
-    train.add_argument("--dataset", help="digits or cifar10 (default digits, or cifar10 with --synthetic)")
+    train.add_argument(
+        "--dataset",
+        help="a name of course_lib.data.DATASETS (default: $COURSE_DATASET, else course_lib.data.DEFAULT_DATASET)",
+    )
     train.add_argument("--epochs", type=int, help="passes over the training set")
     train.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda (default auto)")
     train.add_argument(
@@ -136,7 +139,7 @@ def _run_train_convnet(args):
     from course_lib.torch_train import TrainConfig, train
 
     config = TrainConfig(
-        dataset=args.dataset or ("cifar10" if args.synthetic else "digits"),
+        dataset=args.dataset,
         synthetic=args.synthetic,
         epochs=args.epochs,
         batch_size=args.batch_size,

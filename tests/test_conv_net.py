@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course_lib import conv, layers
-from course_lib.data import load_dataset
+from course_lib.data import DATASET_NAMES, DATASETS, load_dataset
 from course_lib.gradcheck import check_gradients
 from course_lib.models import ThreeLayerConvNet
 from course_lib.solver import Solver
@@ -130,3 +130,11 @@ def test_solver_learns_digits_in_one_epoch():
     solver.train()
     print(f"val accuracy after one epoch: {solver.val_acc_history[-1]:.3f}")
     assert solver.val_acc_history[-1] > 0.7  # chance is 0.1
+
+
+@pytest.mark.parametrize("info", DATASETS.values(), ids=DATASET_NAMES)
+def test_default_sizes_are_the_default_datasets(monkeypatch, info):
+    monkeypatch.setenv("COURSE_DATASET", info.name)
+    model = ThreeLayerConvNet(num_filters=2, hidden_dim=3, seed=0)
+    assert (model.input_dim, model.num_classes) == (info.image_shape, info.num_classes)
+    assert model.loss(np.zeros((2, *info.image_shape))).shape == (2, info.num_classes)

@@ -95,7 +95,7 @@ def test_mean_subtraction_uses_the_training_mean_only():
 
 
 def test_unknown_dataset_and_dtype_name_the_valid_choices():
-    with pytest.raises(ValueError, match="'digits', 'cifar10'"):
+    with pytest.raises(ValueError, match=", ".join(map(repr, data.DATASET_NAMES))):
         data.load_dataset("mnist")
     with pytest.raises(ValueError, match="dtype"):
         data.load_dataset("digits", dtype=np.int32)
@@ -107,8 +107,32 @@ def test_default_dataset_name_reads_and_validates_the_environment(monkeypatch):
     monkeypatch.setenv("COURSE_DATASET", "cifar10")
     assert data.default_dataset_name() == "cifar10"
     monkeypatch.setenv("COURSE_DATASET", "imagenet")
-    with pytest.raises(ValueError, match=r"COURSE_DATASET.*'digits', 'cifar10'"):
+    with pytest.raises(ValueError, match="COURSE_DATASET must be one of " + ", ".join(map(repr, data.DATASET_NAMES))):
         data.default_dataset_name()
+
+
+def test_an_unnamed_dataset_is_the_switch_everywhere(monkeypatch):
+    monkeypatch.delenv("COURSE_DATASET", raising=False)
+    assert data.dataset_info() is data.DATASETS[data.DEFAULT_DATASET]
+    unnamed = data.load_dataset(num_train=10, dtype=np.uint8)
+    named = data.load_dataset(data.DEFAULT_DATASET, num_train=10, dtype=np.uint8)
+    np.testing.assert_array_equal(unnamed["X_train"], named["X_train"])
+    monkeypatch.setenv("COURSE_DATASET", "imagenet")
+    with pytest.raises(ValueError, match="COURSE_DATASET"):
+        data.load_dataset()
+    assert data.load_dataset("digits", num_train=10)["X_train"].shape[0] == 10  # a named dataset ignores the switch
+
+
+@pytest.mark.parametrize("info", data.DATASETS.values(), ids=data.DATASET_NAMES)
+def test_every_dataset_description_is_complete(info):
+    assert data.DATASETS[info.name] is info and data.dataset_info(info.name) is info
+    channels, height, width = info.image_shape
+    assert channels in (1, 3) and height >= 2 and width >= 2
+    assert info.input_dim == channels * height * width
+    assert info.num_classes == len(set(info.class_names)) >= 2
+    assert info.num_val >= 1 and (info.num_test is None or info.num_test >= 1)
+    assert info.lesson_train is None or info.lesson_train >= 1
+    assert callable(info.read)
 
 
 # ---------------------------------------------------------------- CIFAR-10 downloader

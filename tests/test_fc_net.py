@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 
+from course_lib.data import DATASET_NAMES, DATASETS
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.models import FullyConnectedNet
 
@@ -166,3 +167,12 @@ def test_scores_do_not_consume_the_dropout_stream():
     evaluated, untouched = (FullyConnectedNet([12], keep_prob=0.5, seed=3) for _ in range(2))
     evaluated.loss(X)  # test mode: dropout is the identity and draws no mask
     assert evaluated.loss(X, y)[0] == untouched.loss(X, y)[0]
+
+
+@pytest.mark.parametrize("info", DATASETS.values(), ids=DATASET_NAMES)
+def test_default_sizes_are_the_default_datasets(monkeypatch, info):
+    monkeypatch.setenv("COURSE_DATASET", info.name)
+    model = FullyConnectedNet([5], seed=0)
+    assert (model.input_dim, model.num_classes) == (info.input_dim, info.num_classes)
+    assert model.loss(np.zeros((2, *info.image_shape))).shape == (2, info.num_classes)
+    assert FullyConnectedNet([5], input_dim=7, num_classes=3).params["W2"].shape == (5, 3)

@@ -1,10 +1,13 @@
 """Tests for course_lib.torch_train: device choice, on-device augmentation, the ConvNet, training, CLI."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
 from course_lib.cli import main
+from course_lib.data import DATASET_NAMES, DATASETS
 from course_lib.torch_train import (
     DeviceDataset,
     TrainConfig,
@@ -203,7 +206,7 @@ def test_convnet_maps_images_to_class_scores(shape, widths):
 
 
 def test_convnet_standardizes_its_input():
-    model = build_convnet(3, widths=(8,), mean=[10.0, 20.0, 30.0], std=[2.0, 4.0, 5.0])
+    model = build_convnet(3, 10, widths=(8,), mean=[10.0, 20.0, 30.0], std=[2.0, 4.0, 5.0])
     x = random_images((2, 3, 4, 4))
     out = model[0](x)
     expected = (x.numpy() - np.array([10.0, 20.0, 30.0])[:, None, None]) / np.array([2.0, 4.0, 5.0])[:, None, None]
@@ -213,21 +216,21 @@ def test_convnet_standardizes_its_input():
 
 def test_convnet_convolutions_get_he_initialization():
     torch.manual_seed(0)
-    model = build_convnet(3, widths=(256,))
+    model = build_convnet(3, 10, widths=(256,))
     conv = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]  # 256 -> 256, 3x3
     assert conv.weight.std().item() == pytest.approx(np.sqrt(2 / (256 * 9)), rel=0.02)
 
 
 def test_convnet_rejects_bad_arguments():
     with pytest.raises(ValueError, match="activation must be one of 'gelu', 'relu'"):
-        build_convnet(3, activation="swish")
+        build_convnet(3, 10, (8,), activation="swish")
     with pytest.raises(ValueError, match="mean must have shape"):
-        build_convnet(3, mean=[0.0, 0.0])
+        build_convnet(3, 10, (8,), mean=[0.0, 0.0])
 
 
 def test_evaluate_with_flip_tta_adds_the_mirrored_scores():
     torch.manual_seed(0)
-    model = build_convnet(3, widths=(8,)).eval()
+    model = build_convnet(3, 10, widths=(8,)).eval()
     images, labels = random_images((12, 3, 8, 8)).numpy(), np.arange(12) % 10
     data = DeviceDataset(images, labels, CPU, batch_size=5)
     x = torch.from_numpy(images)
@@ -251,7 +254,7 @@ def test_presets_fill_the_unset_fields():
 @pytest.mark.parametrize(
     "fields, message",
     [
-        ({"dataset": "mnist"}, "dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
+        ({"dataset": "mnist"}, f"dataset must be one of {', '.join(map(repr, DATASET_NAMES))}; got 'mnist'"),
         ({"optimizer": "lbfgs"}, "optimizer must be one of 'sgd', 'adam'"),
         ({"device": "tpu"}, "device must be one of 'auto', 'cpu', 'cuda'"),
         ({"epochs": 0}, "epochs must be a positive number"),
@@ -264,10 +267,30 @@ def test_bad_configs_are_clear_errors(fields, message):
         train(TrainConfig(progress=False, **fields))
 
 
-def test_synthetic_data_is_shaped_like_the_dataset():
-    data = load_images(resolve_config(TrainConfig(dataset="cifar10", synthetic=True, train_size=10, val_size=5)))
-    assert data["X_train"].shape == (10, 3, 32, 32) and data["X_train"].dtype == np.uint8
-    assert data["X_val"].shape == (5, 3, 32, 32) and data["y_val"].shape == (5,)
+@pytest.mark.parametrize("info", DATASETS.values(), ids=DATASET_NAMES)
+def test_synthetic_data_is_shaped_like_the_dataset(info):
+    data = load_images(resolve_config(TrainConfig(dataset=info.name, synthetic=True, train_size=10, val_size=5)))
+    assert data["X_train"].shape == (10, *info.image_shape) and data["X_train"].dtype == np.uint8
+    assert data["X_val"].shape == (5, *info.image_shape) and data["y_val"].shape == (5,)
+    assert data["y_train"].max() < info.num_classes
+
+
+@pytest.mark.parametrize("info", DATASETS.values(), ids=DATASET_NAMES)
+def test_every_dataset_preset_builds_a_network_for_its_images(info):
+    config = resolve_config(TrainConfig(dataset=info.name))
+    assert set(info.trainer_preset) <= {f.name for f in dataclasses.fields(TrainConfig)}
+    for name, value in info.trainer_preset.items():
+        assert getattr(config, name) == value
+    model = build_convnet(info.image_shape[0], info.num_classes, config.widths)
+    assert model(random_images((2, *info.image_shape))).shape == (2, info.num_classes)
+
+
+def test_an_unnamed_dataset_follows_the_switch(monkeypatch):
+    monkeypatch.delenv("COURSE_DATASET", raising=False)
+    assert resolve_config(TrainConfig()).dataset == "digits"
+    monkeypatch.setenv("COURSE_DATASET", "cifar10")
+    config = resolve_config(TrainConfig(synthetic=True))
+    assert config.dataset == "cifar10" and config.widths == DATASETS["cifar10"].trainer_preset["widths"]
 
 
 # --- training -------------------------------------------------------------------
@@ -307,6 +330,8 @@ def test_cli_runs_a_tiny_synthetic_training(capsys):
         [
             "train-convnet",
             "--synthetic",
+            "--dataset",
+            "cifar10",
             "--epochs",
             "1",
             "--train-size",
@@ -328,7 +353,7 @@ def test_cli_runs_a_tiny_synthetic_training(capsys):
 
 def test_cli_reports_bad_input_without_a_traceback(capsys, no_cuda):
     assert main(["train-convnet", "--dataset", "mnist"]) == 2
-    assert "dataset must be one of 'digits', 'cifar10'" in capsys.readouterr().err
+    assert f"dataset must be one of {', '.join(map(repr, DATASET_NAMES))}" in capsys.readouterr().err
     assert main(["train-convnet", "--device", "cuda"]) == 2
     assert "CUDA is not available" in capsys.readouterr().err
 

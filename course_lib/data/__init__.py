@@ -1,7 +1,8 @@
 """course_lib.data: datasets, preprocessing and augmentation.
 
-* datasets: DATASETS (one DatasetInfo per dataset), load_dataset(name), lesson_data()
-  (every lesson's set-up), default_dataset_name() (the COURSE_DATASET switch).
+* datasets: DATASETS (one DatasetInfo per dataset, the one home of its facts),
+  load_dataset(name), lesson_data() (every lesson's set-up), dataset_info(name);
+  a name left out (None) means default_dataset_name(): COURSE_DATASET, else DEFAULT_DATASET.
 * preprocessing: fit_* on training data, then apply to every split.
 * augmentation: random flips, crops, colour jitter and mixup on (N, C, H, W)
   numpy batches, driven by a np.random.Generator.
@@ -13,6 +14,7 @@ from course_lib.data.datasets import (
     DATASETS,
     DEFAULT_DATASET,
     DatasetInfo,
+    dataset_info,
     default_data_dir,
     default_dataset_name,
     download_cifar10,
@@ -38,6 +40,7 @@ __all__ = [
     "DEFAULT_DATASET",
     "DatasetInfo",
     "color_jitter",
+    "dataset_info",
     "default_data_dir",
     "default_dataset_name",
     "download_cifar10",

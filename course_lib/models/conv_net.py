@@ -17,6 +17,7 @@ import numpy as np
 
 from course_lib import conv, layers, losses
 from course_lib.checks import check_array, check_labels, check_positive
+from course_lib.data import dataset_info
 from course_lib.initialization import init_weights
 
 POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
@@ -32,11 +33,11 @@ class ThreeLayerConvNet:
 
     def __init__(
         self,
-        input_dim=(1, 8, 8),
+        input_dim=None,
         num_filters=32,
         filter_size=3,
         hidden_dim=100,
-        num_classes=10,
+        num_classes=None,
         weight_scale=1e-3,
         reg=0.0,
         dtype=np.float32,
@@ -45,13 +46,13 @@ class ThreeLayerConvNet:
         """Build the network and initialize its parameters.
 
         Inputs:
-        - input_dim: (C, H, W) of one input image, H and W even; default
-          (1, 8, 8), the digits.
+        - input_dim: (C, H, W) of one input image, H and W even; None: the
+          default dataset's (course_lib.data.default_dataset_name()) image_shape.
         - num_filters: F, the number of convolution filters.
         - filter_size: odd side length of the square filters (the padding
           (filter_size - 1) // 2 keeps H and W).
         - hidden_dim: width of the hidden affine layer.
-        - num_classes: number of classes.
+        - num_classes: number of classes; None: the default dataset's.
         - weight_scale: a positive float (weights drawn as weight_scale * N(0, 1))
           or a scheme name of course_lib.initialization.init_weights ("xavier",
           "he", ...), applied with each layer's fan-in (C * filter_size**2 for
@@ -61,6 +62,10 @@ class ThreeLayerConvNet:
           np.float64 for gradient checks.
         - seed: seeds the initialization.
         """
+        if input_dim is None or num_classes is None:
+            default = dataset_info()
+            input_dim = default.image_shape if input_dim is None else input_dim
+            num_classes = default.num_classes if num_classes is None else num_classes
         if len(input_dim) != 3:
             raise ValueError(f"input_dim must be (C, H, W), got {input_dim!r}")
         C, H, W = (int(check_positive("input_dim entries", d)) for d in input_dim)

@@ -14,6 +14,7 @@ import numpy as np
 
 from course_lib import layers, losses, normalization
 from course_lib.checks import check_choice, check_labels, check_positive, check_probability
+from course_lib.data import dataset_info
 from course_lib.initialization import init_weights
 
 NORMALIZATIONS = (None, "batchnorm", "layernorm")
@@ -32,8 +33,8 @@ class FullyConnectedNet:
     def __init__(
         self,
         hidden_dims,
-        input_dim=1 * 8 * 8,
-        num_classes=10,
+        input_dim=None,
+        num_classes=None,
         keep_prob=1.0,
         normalization=None,
         reg=0.0,
@@ -47,8 +48,9 @@ class FullyConnectedNet:
         Inputs:
         - hidden_dims: list of positive ints, the width of each hidden layer
           (an empty list gives a linear softmax classifier).
-        - input_dim: D, the size of one flattened input (default 64, the 8x8 digits).
-        - num_classes: C, the number of classes.
+        - input_dim: D, the size of one flattened input; None: the default
+          dataset's (course_lib.data.default_dataset_name()) input_dim.
+        - num_classes: C, the number of classes; None: the default dataset's.
         - keep_prob: probability of KEEPING a hidden unit in (inverted) dropout;
           1.0 disables dropout.
         - normalization: None, "batchnorm" or "layernorm", after each hidden affine layer.
@@ -65,6 +67,10 @@ class FullyConnectedNet:
           deterministic function of the parameters, as gradient checks need.
         """
         self.hidden_dims = [int(check_positive("hidden_dims entries", h)) for h in hidden_dims]
+        if input_dim is None or num_classes is None:
+            default = dataset_info()
+            input_dim = default.input_dim if input_dim is None else input_dim
+            num_classes = default.num_classes if num_classes is None else num_classes
         self.input_dim = int(check_positive("input_dim", input_dim))
         self.num_classes = int(check_positive("num_classes", num_classes))
         self.keep_prob = check_probability("keep_prob", keep_prob)

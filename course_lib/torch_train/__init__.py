@@ -11,7 +11,7 @@ code runs on the CPU. It applies the ideas of the course to a real training run:
   CPU data loader sits between the GPU and its next batch;
 * the network is the course's ConvNet: 3x3 conv, batchnorm, GELU (or ReLU),
   max pooling, He initialization; it standardizes its own uint8 input, and
-  its pooling depth suits both 8x8 digits and 32x32 CIFAR-10 (see convnet);
+  its pooling depth suits each dataset's image size (see convnet);
 * training uses SGD with Nesterov momentum (or Adam), label smoothing and a
   one-cycle learning-rate schedule (warm-up, then cosine decay); on a GPU it
   runs in bf16 autocast with channels-last tensors, optionally torch.compile'd;
@@ -41,9 +41,7 @@ from course_lib.torch_train.device_data import (
 )
 from course_lib.torch_train.training import (
     DEFAULT_LEARNING_RATES,
-    IMAGE_SHAPES,
     OPTIMIZERS,
-    PRESETS,
     TrainConfig,
     TrainResult,
     evaluate,
@@ -56,9 +54,7 @@ __all__ = [
     "ACTIVATIONS",
     "DEFAULT_LEARNING_RATES",
     "DEVICE_CHOICES",
-    "IMAGE_SHAPES",
     "OPTIMIZERS",
-    "PRESETS",
     "DeviceDataset",
     "Standardize",
     "TrainConfig",

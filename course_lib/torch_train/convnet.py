@@ -1,9 +1,9 @@
 """The course ConvNet in PyTorch: 3x3 conv, batchnorm, GELU or ReLU, max pooling, He init.
 
-One network for 8x8 digits and 32x32 CIFAR-10: the pooling depth is the number
-of `widths`, one 2x2 max pool per stage, and a global max pool reduces
-whatever map is left, so neither input is resized. The training presets use
-two stages for digits (8 -> 4 -> 2) and three for CIFAR-10 (32 -> 16 -> 8 -> 4).
+One network for every dataset: the pooling depth is the number of `widths`,
+one 2x2 max pool per stage, and a global max pool reduces whatever map is left,
+so no input is resized. Each dataset's trainer_preset (course_lib.data.DATASETS)
+picks as many stages as its image side allows (two take 8x8 to 2x2).
 """
 
 import torch
@@ -39,7 +39,7 @@ def _conv_bn(in_channels, out_channels, activation, pool):
     return [*layers, nn.BatchNorm2d(out_channels), ACTIVATIONS[activation]()]
 
 
-def build_convnet(in_channels, num_classes=10, widths=(64, 256, 256), activation="gelu", mean=None, std=None):
+def build_convnet(in_channels, num_classes, widths, activation="gelu", mean=None, std=None):
     """Build the course ConvNet as an nn.Sequential.
 
     Layout: standardize -> one stage per width [conv, 2x2 max pool, bn, act,
@@ -48,7 +48,7 @@ def build_convnet(in_channels, num_classes=10, widths=(64, 256, 256), activation
     Convolutions get He initialization (the lecture's N(0, 1) / sqrt(fan_in / 2)).
 
     Inputs:
-    - in_channels: C of the input images (1 for digits, 3 for CIFAR-10).
+    - in_channels: C of the input images (1 for grey-scale, 3 for colour).
     - num_classes: number of output scores.
     - widths: channels of each stage; their number is the pooling depth, so
       the image side must be at least 2 ** len(widths).

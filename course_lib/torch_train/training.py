@@ -1,4 +1,7 @@
-"""Training the course ConvNet: presets, the training loop, evaluation.
+"""Training the course ConvNet: the training loop and evaluation.
+
+Each dataset's defaults (epochs, batch size, widths, augmentation) are its
+`trainer_preset` in course_lib.data.DATASETS.
 
 SGD with Nesterov momentum (or Adam), label smoothing, a one-cycle learning-rate
 schedule (warm-up, then cosine decay), bf16 autocast and channels-last tensors
@@ -15,35 +18,30 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from course_lib.checks import check_choice, check_positive, check_probability
-from course_lib.data import DATASET_NAMES, load_dataset
+from course_lib.data import dataset_info, load_dataset
 from course_lib.torch_train.convnet import ACTIVATIONS, build_convnet
 from course_lib.torch_train.device import DEVICE_CHOICES, pick_device, synchronize
 from course_lib.torch_train.device_data import DeviceDataset, channel_statistics
 
 OPTIMIZERS = ("sgd", "adam")
 
-# Per-dataset settings that TrainConfig fields left as None fall back to.
-# Digits are not mirror-symmetric (a flipped 2 is no digit), so they get no flips.
-PRESETS = {
-    "digits": {"epochs": 12, "batch_size": 128, "widths": (32, 64), "crop_padding": 1, "flip": False},
-    "cifar10": {"epochs": 10, "batch_size": 512, "widths": (64, 256, 256), "crop_padding": 4, "flip": True},
-}
 DEFAULT_LEARNING_RATES = {"sgd": 0.2, "adam": 5e-3}
-IMAGE_SHAPES = {"digits": (1, 8, 8), "cifar10": (3, 32, 32)}
-NUM_CLASSES = 10
+# Synthetic runs measure throughput: enough batches per epoch for a steady rate.
+SYNTHETIC_TRAIN_SIZE = 50_000
 
 
 @dataclasses.dataclass
 class TrainConfig:
     """Everything a training run depends on. Fields left None take the dataset's preset.
 
-    - dataset: "digits" or "cifar10".
+    - dataset: a name of course_lib.data.DATASETS; None means
+      course_lib.data.default_dataset_name() (COURSE_DATASET, else the default).
     - synthetic: train on random uint8 images shaped like the dataset's, with
       random labels (measures throughput where no data can be downloaded;
       accuracy stays at chance).
-    - epochs, batch_size: None means PRESETS[dataset].
+    - epochs, batch_size: None means the dataset's trainer_preset.
     - train_size, val_size: use only this many training / validation images
-      (None: all; synthetic data has 50000 and 1000 by default).
+      (None: all; synthetic data has SYNTHETIC_TRAIN_SIZE and the dataset's num_val).
     - widths, activation: the network (see build_convnet); widths None means the preset.
     - optimizer: "sgd" (Nesterov momentum 0.9) or "adam".
     - learning_rate: peak of the one-cycle schedule; None means DEFAULT_LEARNING_RATES.
@@ -58,7 +56,7 @@ class TrainConfig:
     - progress: show a tqdm bar per epoch and print a final summary line.
     """
 
-    dataset: str = "digits"
+    dataset: str | None = None
     synthetic: bool = False
     epochs: int | None = None
     batch_size: int | None = None
@@ -115,15 +113,17 @@ def resolve_config(config):
 
     Returns a new TrainConfig. Raises ValueError naming the first bad field.
     """
-    check_choice("dataset", config.dataset, DATASET_NAMES)
+    info = dataset_info(config.dataset, "dataset")
     check_choice("optimizer", config.optimizer, OPTIMIZERS)
     check_choice("activation", config.activation, tuple(ACTIVATIONS))
     check_choice("device", config.device, DEVICE_CHOICES)
-    preset = PRESETS[config.dataset]
-    filled = {name: value if getattr(config, name) is None else getattr(config, name) for name, value in preset.items()}
+    filled = {
+        name: value if getattr(config, name) is None else getattr(config, name)
+        for name, value in info.trainer_preset.items()
+    }
     if config.learning_rate is None:
         filled["learning_rate"] = DEFAULT_LEARNING_RATES[config.optimizer]
-    config = dataclasses.replace(config, **filled)
+    config = dataclasses.replace(config, dataset=info.name, **filled)
     config = dataclasses.replace(config, widths=tuple(int(width) for width in config.widths))
     for name in ("epochs", "batch_size", "learning_rate"):
         check_positive(name, getattr(config, name))
@@ -134,11 +134,11 @@ def resolve_config(config):
     check_positive("crop_padding", config.crop_padding, allow_zero=True)
     check_probability("warmup_fraction", config.warmup_fraction)
     check_probability("label_smoothing", config.label_smoothing, allow_zero=True)
-    side = IMAGE_SHAPES[config.dataset][-1]
-    if side < 2 ** len(config.widths):
+    height, width = info.image_shape[1:]
+    if min(height, width) < 2 ** len(config.widths):
         raise ValueError(
-            f"widths must have at most {int(math.log2(side))} stages for {side}x{side} {config.dataset} images "
-            f"(one 2x2 pool each), got {config.widths}"
+            f"widths must have at most {int(math.log2(min(height, width)))} stages for {height}x{width} "
+            f"{info.name} images (one 2x2 pool each), got {config.widths}"
         )
     return config
 
@@ -153,11 +153,12 @@ def load_images(config):
         return load_dataset(
             config.dataset, num_train=config.train_size, num_val=config.val_size, dtype=np.uint8, seed=config.seed
         )
+    info = dataset_info(config.dataset)
     rng = np.random.default_rng(config.seed)
     data = {}
-    for split, size in (("train", config.train_size or 50000), ("val", config.val_size or 1000)):
-        data[f"X_{split}"] = rng.integers(0, 256, size=(size, *IMAGE_SHAPES[config.dataset]), dtype=np.uint8)
-        data[f"y_{split}"] = rng.integers(0, NUM_CLASSES, size=size, dtype=np.int64)
+    for split, size in (("train", config.train_size or SYNTHETIC_TRAIN_SIZE), ("val", config.val_size or info.num_val)):
+        data[f"X_{split}"] = rng.integers(0, 256, size=(size, *info.image_shape), dtype=np.uint8)
+        data[f"y_{split}"] = rng.integers(0, info.num_classes, size=size, dtype=np.int64)
     return data
 
 
@@ -205,7 +206,7 @@ def train(config=None):
     """Train the course ConvNet as `config` says and return a TrainResult.
 
     Inputs:
-    - config: a TrainConfig; None means TrainConfig() (digits, presets).
+    - config: a TrainConfig; None means TrainConfig() (the default dataset and its preset).
 
     Returns a TrainResult (accuracy, seconds, images_per_second, history, model).
     Raises ValueError for a bad config, RuntimeError for "cuda" without CUDA.
@@ -233,7 +234,8 @@ def train(config=None):
     )
     val_data = DeviceDataset(data["X_val"], data["y_val"], device, 2 * config.batch_size, channels_last=on_gpu)
     mean, std = channel_statistics(train_data.images)
-    model = build_convnet(train_data.images.shape[1], NUM_CLASSES, config.widths, config.activation, mean, std)
+    info = dataset_info(config.dataset)
+    model = build_convnet(info.image_shape[0], info.num_classes, config.widths, config.activation, mean, std)
     model = model.to(device, memory_format=torch.channels_last if on_gpu else torch.contiguous_format)
     network = torch.compile(model) if config.compile else model
     optimizer, schedule = _make_optimizer(model, config, config.epochs * len(train_data))
