@@ -38,6 +38,15 @@ def check_array(name, value, ndim=None, shape=None, dims=None):
     return array
 
 
+def check_dout(dout, shape):
+    """Return the upstream gradient `dout` as an array after checking it has the forward output's `shape`.
+
+    Every backward pass checks its dout here, so a wrong upstream gradient always reads the same.
+    """
+    shape = tuple(shape)
+    return check_array("dout", dout, shape=shape, dims=f"{shape} (the shape of the forward output)")
+
+
 def check_labels(name, y, num_samples, num_classes=None):
     """Return integer class labels `y` of shape (num_samples,) after checking them.
 

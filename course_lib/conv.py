@@ -35,7 +35,9 @@ pool_param = {"pool_height": PH, "pool_width": PW, "stride": s} (no padding).
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from course_lib.checks import check_array, check_positive
+from course_lib.checks import check_array, check_count, check_dout
+
+POOL_KEYS = ("pool_height", "pool_width", "stride")  # each defaults to 2
 
 
 def _sliding_length(name, size, window, stride, what):
@@ -51,13 +53,9 @@ def _sliding_length(name, size, window, stride, what):
 
 
 def _stride_and_pad(conv_param):
-    stride = conv_param.get("stride", 1)
-    pad = conv_param.get("pad", 0)
-    if int(stride) != stride or stride < 1:
-        raise ValueError(f"conv_param['stride'] must be a positive integer, got {stride!r}")
-    if int(pad) != pad or pad < 0:
-        raise ValueError(f"conv_param['pad'] must be a non-negative integer, got {pad!r}")
-    return int(stride), int(pad)
+    stride = check_count("conv_param['stride']", conv_param.get("stride", 1))
+    pad = check_count("conv_param['pad']", conv_param.get("pad", 0), allow_zero=True)
+    return stride, pad
 
 
 def _check_conv_inputs(x, w, b, conv_param):
@@ -79,14 +77,7 @@ def _check_conv_inputs(x, w, b, conv_param):
 def _check_pool_inputs(x, pool_param):
     """Validate a max pool's inputs; return (x, PH, PW, stride, H_out, W_out)."""
     x = check_array("x", x, ndim=4, dims="(N, C, H, W)")
-    sizes = []
-    for key in ("pool_height", "pool_width", "stride"):
-        value = pool_param.get(key, 2)
-        check_positive(f"pool_param[{key!r}]", value)
-        if int(value) != value:
-            raise ValueError(f"pool_param[{key!r}] must be a positive integer, got {value!r}")
-        sizes.append(int(value))
-    PH, PW, stride = sizes
+    PH, PW, stride = (check_count(f"pool_param[{key!r}]", pool_param.get(key, 2)) for key in POOL_KEYS)
     where = f"max pool of x {x.shape}"
     H_out = _sliding_length(f"{where}, height", x.shape[2], PH, stride, "pooling")
     W_out = _sliding_length(f"{where}, width", x.shape[3], PW, stride, "pooling")
@@ -99,7 +90,7 @@ def _check_conv_dout(dout, x_shape, w_shape, conv_param):
     N, _, H, W = x_shape
     F, _, HH, WW = w_shape
     shape = (N, F, (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1)
-    return check_array("dout", dout, shape=shape, dims=f"{shape} (the shape of the forward output)")
+    return check_dout(dout, shape)
 
 
 def _pad(x, pad):
@@ -219,7 +210,7 @@ def max_pool_backward_naive(dout, cache):
     x, pool_param = cache
     x, PH, PW, stride, H_out, W_out = _check_pool_inputs(x, pool_param)
     N, C = x.shape[:2]
-    dout = check_array("dout", dout, shape=(N, C, H_out, W_out))
+    dout = check_dout(dout, (N, C, H_out, W_out))
     dx = np.zeros_like(x)
     for n in range(N):
         for c in range(C):
@@ -359,8 +350,8 @@ def max_pool_backward_fast(dout, cache):
     Returns dx, shape (N, C, H, W); routes gradients like max_pool_backward_naive.
     """
     x_shape, winner, pool_param = cache
-    PH, PW, stride = (int(pool_param.get(key, 2)) for key in ("pool_height", "pool_width", "stride"))
-    dout = check_array("dout", dout, shape=winner.shape)
+    PH, PW, stride = (int(pool_param.get(key, 2)) for key in POOL_KEYS)
+    dout = check_dout(dout, winner.shape)
     H_out, W_out = winner.shape[2:]
     dx = np.zeros(x_shape, dtype=dout.dtype)
     for p in range(PH):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.checks import check_array
+from course_lib.checks import check_array, check_count, check_dout
 
 #: Upper bounds of the lecture's verdicts, from best to worst; above the last: "wrong".
 VERDICTS = ((1e-7, "good"), (1e-4, "fine if kinks"), (1e-2, "uncomfortable"))
@@ -90,7 +90,7 @@ def numerical_gradient_array(f, x, dout, h=1e-5):
     Returns an array of x's shape and dtype holding sum(dout * df/dx).
     """
     _check_perturbable("x", x)
-    dout = check_array("dout", dout, shape=np.shape(f(x))).astype(np.float64)
+    dout = check_dout(dout, np.shape(f(x))).astype(np.float64)
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
         f_plus, f_minus, up, down = _probe(f, x, x, ix, h)
@@ -115,7 +115,10 @@ def rel_error(a, b):
 def _coordinates(shape, num_checks, rng):
     """All coordinates of `shape` (num_checks=None) or num_checks distinct random ones."""
     size = int(np.prod(shape))
-    flat = np.arange(size) if num_checks is None else rng.choice(size, size=min(int(num_checks), size), replace=False)
+    if num_checks is None:
+        flat = np.arange(size)
+    else:
+        flat = rng.choice(size, size=min(check_count("num_checks", num_checks), size), replace=False)
     return [np.unravel_index(i, shape) for i in flat]
 
 

@@ -17,7 +17,7 @@ layers and looks at the histogram of every layer's activations:
 import numpy as np
 
 from course_lib import layers
-from course_lib.checks import check_choice, check_positive
+from course_lib.checks import check_choice, check_count, check_positive
 
 INIT_SCHEMES = ("zero", "small", "large", "xavier", "he")
 
@@ -47,9 +47,7 @@ def init_weights(fan_in, fan_out, scheme, rng, name="scheme"):
     Raises ValueError for an unknown scheme (listing the valid ones) or a
     non-positive size.
     """
-    check_positive("fan_in", fan_in)
-    check_positive("fan_out", fan_out)
-    shape = (int(fan_in), int(fan_out))
+    shape = (check_count("fan_in", fan_in), check_count("fan_out", fan_out))
     if isinstance(scheme, str):
         check_choice(name, scheme, INIT_SCHEMES)
         if scheme == "zero":
@@ -91,8 +89,9 @@ def activation_statistics(nonlinearity="tanh", scheme="xavier", num_layers=10, w
     """
     check_choice("nonlinearity", nonlinearity, list(NONLINEARITIES))
     check_choice("scheme", scheme, INIT_SCHEMES)
-    for name, value in (("num_layers", num_layers), ("width", width), ("num_samples", num_samples)):
-        check_positive(name, value)
+    num_layers = check_count("num_layers", num_layers)
+    width = check_count("width", width)
+    num_samples = check_count("num_samples", num_samples)
     forward, backward = NONLINEARITIES[nonlinearity]
     rng = np.random.default_rng(seed)
     no_bias = np.zeros(width)

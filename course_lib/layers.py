@@ -12,12 +12,7 @@ fully connected net.
 
 import numpy as np
 
-from course_lib.checks import check_array, check_choice, check_positive, check_probability
-
-
-def _check_dout(dout, shape):
-    """dout must have the shape of the forward output."""
-    return check_array("dout", dout, shape=shape, dims=str(tuple(shape)) + " (the shape of the forward output)")
+from course_lib.checks import check_array, check_choice, check_dout, check_positive, check_probability
 
 
 def affine_forward(x, w, b):
@@ -50,7 +45,7 @@ def affine_backward(dout, cache):
     Returns dx (shape of x), dw (D, M), db (M,).
     """
     x, w, _b = cache
-    dout = _check_dout(dout, (x.shape[0], w.shape[1]))
+    dout = check_dout(dout, (x.shape[0], w.shape[1]))
     dx = (dout @ w.T).reshape(x.shape)
     dw = x.reshape(x.shape[0], -1).T @ dout
     db = dout.sum(axis=0)
@@ -72,7 +67,7 @@ def relu_backward(dout, cache):
     Inputs: dout (shape of x), cache from relu_forward. Returns dx (shape of x).
     """
     x = cache
-    dout = _check_dout(dout, x.shape)
+    dout = check_dout(dout, x.shape)
     return dout * (x > 0)
 
 
@@ -93,7 +88,7 @@ def leaky_relu_backward(dout, cache):
     Inputs: dout (shape of x), cache from leaky_relu_forward. Returns dx (shape of x).
     """
     x, alpha = cache
-    dout = _check_dout(dout, x.shape)
+    dout = check_dout(dout, x.shape)
     return np.where(x > 0, dout, alpha * dout)
 
 
@@ -123,7 +118,7 @@ def prelu_backward(dout, cache):
     Returns dx (shape of x) and dalpha (shape of alpha: () for a scalar slope).
     """
     x, alpha = cache
-    dout = _check_dout(dout, x.shape)
+    dout = check_dout(dout, x.shape)
     negative = x <= 0
     dx = np.where(negative, alpha * dout, dout)
     dalpha = (dout * x * negative).sum(axis=0 if np.ndim(alpha) else None)
@@ -148,7 +143,7 @@ def elu_backward(dout, cache):
     Inputs: dout (shape of x), cache from elu_forward. Returns dx (shape of x).
     """
     x, alpha = cache
-    dout = _check_dout(dout, x.shape)
+    dout = check_dout(dout, x.shape)
     return np.where(x > 0, dout, dout * alpha * np.exp(np.minimum(x, 0)))
 
 
@@ -170,7 +165,7 @@ def sigmoid_backward(dout, cache):
     Inputs: dout (shape of x), cache from sigmoid_forward. Returns dx (shape of x).
     """
     out = cache
-    dout = _check_dout(dout, out.shape)
+    dout = check_dout(dout, out.shape)
     return dout * out * (1 - out)
 
 
@@ -189,7 +184,7 @@ def tanh_backward(dout, cache):
     Inputs: dout (shape of x), cache from tanh_forward. Returns dx (shape of x).
     """
     out = cache
-    dout = _check_dout(dout, out.shape)
+    dout = check_dout(dout, out.shape)
     return dout * (1 - out * out)
 
 
@@ -221,7 +216,7 @@ def maxout_backward(dout, cache):
     Returns dx (shape of x), dw1 (D, M), db1 (M,), dw2 (D, M), db2 (M,).
     """
     first_cache, second_cache, first_wins = cache
-    dout = _check_dout(dout, first_wins.shape)
+    dout = check_dout(dout, first_wins.shape)
     dx1, dw1, db1 = affine_backward(dout * first_wins, first_cache)
     dx2, dw2, db2 = affine_backward(dout * ~first_wins, second_cache)
     return dx1 + dx2, dw1, db1, dw2, db2
@@ -264,7 +259,7 @@ def dropout_backward(dout, cache):
     Inputs: dout (shape of x), cache from dropout_forward. Returns dx (shape of x).
     """
     mode, mask, shape = cache
-    dout = _check_dout(dout, shape)
+    dout = check_dout(dout, shape)
     return dout if mode == "test" else dout * mask
 
 

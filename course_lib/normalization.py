@@ -15,7 +15,7 @@ for the normalization and for the running averages alike.
 
 import numpy as np
 
-from course_lib.checks import check_array, check_choice, check_positive, check_probability
+from course_lib.checks import check_array, check_choice, check_dout, check_positive, check_probability
 
 
 def _standardize(x, eps, axis):
@@ -118,7 +118,7 @@ def _train_cache(dout, cache):
     """Check that the cache comes from a train-mode pass and dout has its shape."""
     if cache["mode"] != "train":
         raise ValueError("batchnorm backward needs the cache of a 'train' mode forward pass")
-    return check_array("dout", dout, shape=cache["x"].shape, dims=f"{cache['x'].shape} (the shape of x)")
+    return check_dout(dout, cache["x"].shape)
 
 
 def batchnorm_backward(dout, cache):
@@ -197,7 +197,7 @@ def layernorm_backward(dout, cache):
     Returns dx (N, D), dgamma (D,), dbeta (D,).
     """
     xhat = cache["xhat"]
-    dout = check_array("dout", dout, shape=xhat.shape, dims=f"{xhat.shape} (the shape of x)")
+    dout = check_dout(dout, xhat.shape)
     dgamma, dbeta = _gamma_beta_grads(dout, cache)
     dx = _standardize_backward(dout * cache["gamma"], xhat, cache["inv_std"], axis=1)
     return dx, dgamma, dbeta
@@ -245,6 +245,6 @@ def spatial_batchnorm_backward(dout, cache):
     Returns dx (N, C, H, W), dgamma (C,), dbeta (C,).
     """
     bn_cache, shape = cache
-    dout = check_array("dout", dout, shape=shape, dims=f"{shape} (the shape of x)")
+    dout = check_dout(dout, shape)
     dx, dgamma, dbeta = batchnorm_backward_alt(_channels_last(dout), bn_cache)
     return _channels_first(dx, shape), dgamma, dbeta

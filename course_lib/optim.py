@@ -29,7 +29,7 @@ Keys used across the rules:
 
 import numpy as np
 
-from course_lib.checks import check_array, check_choice, check_positive
+from course_lib.checks import check_array, check_choice, check_count, check_positive
 
 
 def _prepare(w, dw, config, defaults):
@@ -242,9 +242,11 @@ def step_decay(lr0, epoch, drop=0.5, every=1):
     Returns the learning rate lr0 * drop ** (epoch // every), a float.
     """
     check_positive("lr0", lr0)
-    check_positive("epoch", epoch, allow_zero=True)
+    epoch = check_count("epoch", epoch, allow_zero=True)
     check_positive("drop", drop)
-    check_positive("every", every)
+    if drop > 1:
+        raise ValueError(f"drop must lie in (0, 1]: a step decay never raises the learning rate; got {drop!r}")
+    every = check_count("every", every)
     return lr0 * drop ** (epoch // every)
 
 

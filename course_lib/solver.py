@@ -21,7 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from course_lib import optim
-from course_lib.checks import check_array, check_labels, check_positive
+from course_lib.checks import check_array, check_count, check_labels, check_positive
 
 #: Stop when the loss exceeds this multiple of the first iteration's loss.
 EXPLOSION_FACTOR = 3.0
@@ -94,10 +94,10 @@ class Solver:
             self.update_rule = optim.get_update_rule(update_rule)
         self.optim_config = dict(optim_config or {})
         self.lr_decay = check_positive("lr_decay", lr_decay)
-        self.batch_size = int(check_positive("batch_size", batch_size))
-        self.num_epochs = int(check_positive("num_epochs", num_epochs))
+        self.batch_size = check_count("batch_size", batch_size)
+        self.num_epochs = check_count("num_epochs", num_epochs)
         self.verbose = verbose
-        self.print_every = None if print_every is None else int(check_positive("print_every", print_every))
+        self.print_every = None if print_every is None else check_count("print_every", print_every)
         self.num_train_samples = num_train_samples
         self.num_val_samples = num_val_samples
         self._rng = np.random.default_rng(seed)

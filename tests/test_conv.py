@@ -219,8 +219,27 @@ CONV_BAD = [
     ("non-integer output", (2, 3, 6, 6), (4, 3, 3, 3), {"stride": 2, "pad": 0}, r"not a multiple of stride 2"),
     ("x rank", (3, 5, 5), (4, 3, 3, 3), S1P1, r"x must have shape \(N, C, H, W\), got shape \(3, 5, 5\)"),
     ("w rank", (2, 3, 5, 5), (4, 3, 3), S1P1, r"w must have shape .*got shape \(4, 3, 3\)"),
-    ("stride", (2, 3, 5, 5), (4, 3, 3, 3), {"stride": 0, "pad": 1}, r"conv_param\['stride'\] must be a positive"),
-    ("pad", (2, 3, 5, 5), (4, 3, 3, 3), {"stride": 1, "pad": -1}, r"conv_param\['pad'\] must be a non-negative"),
+    (
+        "stride",
+        (2, 3, 5, 5),
+        (4, 3, 3, 3),
+        {"stride": 0, "pad": 1},
+        r"conv_param\['stride'\] must be a whole number >= 1, got 0",
+    ),
+    (
+        "fractional stride",
+        (2, 3, 5, 5),
+        (4, 3, 3, 3),
+        {"stride": 1.5, "pad": 1},
+        r"conv_param\['stride'\] must be a whole",
+    ),
+    (
+        "pad",
+        (2, 3, 5, 5),
+        (4, 3, 3, 3),
+        {"stride": 1, "pad": -1},
+        r"conv_param\['pad'\] must be a whole number >= 0, got -1",
+    ),
 ]
 
 
@@ -248,7 +267,13 @@ POOL_BAD = [
     ("window too large", (2, 3, 4, 4), {**POOL_2X2, "pool_height": 5}, r"window of 5 does not fit.*size 4"),
     ("non-integer output", (2, 3, 5, 5), POOL_2X2, r"not a multiple of stride 2"),
     ("x rank", (3, 4, 4), POOL_2X2, r"x must have shape \(N, C, H, W\)"),
-    ("stride", (2, 3, 4, 4), {**POOL_2X2, "stride": 0}, r"pool_param\['stride'\] must be a positive"),
+    ("stride", (2, 3, 4, 4), {**POOL_2X2, "stride": 0}, r"pool_param\['stride'\] must be a whole number >= 1"),
+    (
+        "fractional window",
+        (2, 3, 4, 4),
+        {**POOL_2X2, "pool_height": 2.5},
+        r"pool_param\['pool_height'\] must be a whole",
+    ),
 ]
 
 

@@ -48,7 +48,7 @@ def test_numerical_gradient_array_is_the_vector_jacobian_product():
 
 
 def test_numerical_gradient_array_rejects_dout_of_the_wrong_shape():
-    with pytest.raises(ValueError, match=r"dout must have shape \(3\)"):
+    with pytest.raises(ValueError, match=r"dout must have shape \(3,\) \(the shape of the forward output\)"):
         numerical_gradient_array(lambda v: 2 * v, np.ones(3), np.ones(4))
 
 

@@ -186,6 +186,11 @@ def test_device_dataset_rejects_float_images_and_bad_labels():
         DeviceDataset(np.zeros((0, 1, 8, 8), dtype=np.uint8), np.zeros(0, dtype=int), CPU, batch_size=2)
     with pytest.raises(ValueError, match="labels must have shape"):
         DeviceDataset(np.zeros((4, 1, 8, 8), dtype=np.uint8), np.zeros(3, dtype=int), CPU, batch_size=2)
+    images, labels = np.zeros((4, 1, 8, 8), dtype=np.uint8), np.zeros(4, dtype=int)
+    with pytest.raises(ValueError, match=r"batch_size must be a whole number >= 1, got 2\.5"):
+        DeviceDataset(images, labels, CPU, batch_size=2.5)
+    with pytest.raises(ValueError, match=r"crop_padding must be a whole number >= 0, got 0\.5"):
+        DeviceDataset(images, labels, CPU, batch_size=2, crop_padding=0.5)
 
 
 def test_channel_statistics_match_numpy():
@@ -226,6 +231,13 @@ def test_convnet_rejects_bad_arguments():
         build_convnet(3, 10, (8,), activation="swish")
     with pytest.raises(ValueError, match="mean must have shape"):
         build_convnet(3, 10, (8,), mean=[0.0, 0.0])
+    for name, arguments in {
+        "in_channels": (2.5, 10, (8,)),
+        "num_classes": (3, 2.5, (8,)),
+        "widths entries": (3, 10, (8, 2.5)),
+    }.items():
+        with pytest.raises(ValueError, match=f"{name} must be a whole number >= 1, got 2.5"):
+            build_convnet(*arguments)
 
 
 def test_evaluate_with_flip_tta_adds_the_mirrored_scores():
@@ -257,7 +269,13 @@ def test_presets_fill_the_unset_fields():
         ({"dataset": "mnist"}, f"dataset must be one of {', '.join(map(repr, DATASET_NAMES))}; got 'mnist'"),
         ({"optimizer": "lbfgs"}, "optimizer must be one of 'sgd', 'adam'"),
         ({"device": "tpu"}, "device must be one of 'auto', 'cpu', 'cuda'"),
-        ({"epochs": 0}, "epochs must be a positive number"),
+        ({"epochs": 0}, "epochs must be a whole number >= 1, got 0"),
+        ({"epochs": 2.5}, "epochs must be a whole number >= 1, got 2.5"),
+        ({"batch_size": 2.5}, "batch_size must be a whole number >= 1, got 2.5"),
+        ({"train_size": 2.5}, "train_size must be a whole number >= 1, got 2.5"),
+        ({"val_size": 2.5}, "val_size must be a whole number >= 1, got 2.5"),
+        ({"crop_padding": 2.5}, "crop_padding must be a whole number >= 0, got 2.5"),
+        ({"widths": (8, 2.5)}, "widths entries must be a whole number >= 1, got 2.5"),
         ({"label_smoothing": 1.5}, "label_smoothing must be a probability"),
         ({"widths": (8, 8, 8, 8)}, "widths must have at most 3 stages for 8x8 digits"),
     ],

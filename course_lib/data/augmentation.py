@@ -8,7 +8,7 @@ never modified; flips and crops keep its dtype.
 
 import numpy as np
 
-from course_lib.checks import check_array, check_labels, check_positive, check_probability
+from course_lib.checks import check_array, check_count, check_labels, check_positive, check_probability
 
 
 def random_horizontal_flip(X, rng, p=0.5):
@@ -43,7 +43,7 @@ def random_crop(X, rng, padding=4):
     Returns images of shape (N, C, H, W).
     """
     X = check_array("X", X, ndim=4, dims="(N, C, H, W)")
-    padding = int(check_positive("padding", padding, allow_zero=True))
+    padding = check_count("padding", padding, allow_zero=True)
     num_images, _, height, width = X.shape
     padded = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     tops, lefts = np.random.default_rng(rng).integers(0, 2 * padding + 1, size=(2, num_images))
@@ -117,7 +117,7 @@ def mixup(X, y, num_classes, rng, alpha=0.2):
     X = check_array("X", X, ndim=4, dims="(N, C, H, W)")
     if not np.issubdtype(X.dtype, np.floating):
         raise ValueError(f"X must hold floating-point pixels (scale uint8 images to [0, 1] first), got dtype {X.dtype}")
-    num_classes = int(check_positive("num_classes", num_classes))
+    num_classes = check_count("num_classes", num_classes)
     y = check_labels("y", y, len(X), num_classes)
     check_positive("alpha", alpha)
     rng = np.random.default_rng(rng)

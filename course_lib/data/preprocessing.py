@@ -11,7 +11,7 @@ gives float32 output; integer input (uint8 pixels) is computed in float64.
 
 import numpy as np
 
-from course_lib.checks import check_array, check_choice, check_positive
+from course_lib.checks import check_array, check_choice, check_count, check_positive
 
 
 def fit_mean_image(X_train):
@@ -128,7 +128,7 @@ def fit_pca(X_train, num_components=None):
     X_train = _flatten(_as_float(_check_data("X_train", X_train)))
     num_samples, num_features = X_train.shape
     max_components = min(num_samples, num_features)
-    k = max_components if num_components is None else int(check_positive("num_components", num_components))
+    k = max_components if num_components is None else check_count("num_components", num_components)
     if k > max_components:
         raise ValueError(f"num_components must be at most min(N, D) = {max_components}, got {k}")
     mean = X_train.mean(axis=0)

@@ -31,7 +31,7 @@ from dataclasses import asdict, replace
 
 from tqdm import tqdm
 
-from course_lib.checks import check_choice, check_positive
+from course_lib.checks import check_choice, check_count
 from course_lib.grading import CELL_TIMEOUT, MAX_OUTPUT_CHARS, NOTEBOOK_TIMEOUT, SOURCE_DIRECTORY
 from course_lib.grading.release import assignments_in
 from course_lib.grading.report import StudentResult, status_page, summary, write_csv
@@ -240,15 +240,14 @@ def grade(
     check_choice("assignment", assignment, assignments_in(source_dir))
     if not os.path.isdir(submissions_dir):
         raise FileNotFoundError(f"submissions folder {submissions_dir} does not exist")
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    jobs = check_count("jobs", jobs)
     for name, value in [
         ("cell_timeout", cell_timeout),
         ("notebook_timeout", notebook_timeout),
         ("memory_bytes", memory_bytes),
         ("max_output_chars", max_output_chars),
     ]:
-        check_positive(name, value)
+        check_count(name, value)
     os.makedirs(out_dir, exist_ok=True)
     run_root = tempfile.mkdtemp(prefix="course-grade-")
     # kernels of an unprivileged user must pass through to their folders in here

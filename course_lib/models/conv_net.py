@@ -16,7 +16,7 @@ W1, W2 and W3 (not the biases), as in FullyConnectedNet.
 import numpy as np
 
 from course_lib import conv, layers, losses
-from course_lib.checks import check_array, check_labels, check_positive
+from course_lib.checks import check_array, check_count, check_labels, check_positive
 from course_lib.data import dataset_info
 from course_lib.initialization import init_weights
 
@@ -68,15 +68,15 @@ class ThreeLayerConvNet:
             num_classes = default.num_classes if num_classes is None else num_classes
         if len(input_dim) != 3:
             raise ValueError(f"input_dim must be (C, H, W), got {input_dim!r}")
-        C, H, W = (int(check_positive("input_dim entries", d)) for d in input_dim)
+        C, H, W = (check_count("input_dim entries", d) for d in input_dim)
         if H % 2 or W % 2:
             raise ValueError(f"input_dim must have even H and W for the 2x2 pool, got {input_dim!r}")
-        filter_size = int(check_positive("filter_size", filter_size))
+        filter_size = check_count("filter_size", filter_size)
         if filter_size % 2 == 0:
             raise ValueError(f"filter_size must be odd so that padding keeps the size, got {filter_size}")
-        num_filters = int(check_positive("num_filters", num_filters))
-        hidden_dim = int(check_positive("hidden_dim", hidden_dim))
-        self.num_classes = int(check_positive("num_classes", num_classes))
+        num_filters = check_count("num_filters", num_filters)
+        hidden_dim = check_count("hidden_dim", hidden_dim)
+        self.num_classes = check_count("num_classes", num_classes)
         self.input_dim = (C, H, W)
         self.reg = check_positive("reg", reg, allow_zero=True)
         self.dtype = np.dtype(dtype)

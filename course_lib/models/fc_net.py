@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 
 from course_lib import layers, losses, normalization
-from course_lib.checks import check_choice, check_labels, check_positive, check_probability
+from course_lib.checks import check_choice, check_count, check_labels, check_positive, check_probability
 from course_lib.data import dataset_info
 from course_lib.initialization import init_weights
 
@@ -66,13 +66,13 @@ class FullyConnectedNet:
           masks (layer i uses seed dropout_seed + i), which makes the loss a
           deterministic function of the parameters, as gradient checks need.
         """
-        self.hidden_dims = [int(check_positive("hidden_dims entries", h)) for h in hidden_dims]
+        self.hidden_dims = [check_count("hidden_dims entries", h) for h in hidden_dims]
         if input_dim is None or num_classes is None:
             default = dataset_info()
             input_dim = default.input_dim if input_dim is None else input_dim
             num_classes = default.num_classes if num_classes is None else num_classes
-        self.input_dim = int(check_positive("input_dim", input_dim))
-        self.num_classes = int(check_positive("num_classes", num_classes))
+        self.input_dim = check_count("input_dim", input_dim)
+        self.num_classes = check_count("num_classes", num_classes)
         self.keep_prob = check_probability("keep_prob", keep_prob)
         self.normalization = check_choice("normalization", normalization, NORMALIZATIONS)
         self.reg = check_positive("reg", reg, allow_zero=True)

@@ -9,7 +9,7 @@ picks as many stages as its image side allows (two take 8x8 to 2x2).
 import torch
 from torch import nn
 
-from course_lib.checks import check_array, check_choice, check_positive
+from course_lib.checks import check_array, check_choice, check_count
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
 
@@ -59,13 +59,12 @@ def build_convnet(in_channels, num_classes, widths, activation="gelu", mean=None
     Returns a model mapping images (N, C, H, W) (uint8 or float pixels 0..255)
     to scores (N, num_classes).
     """
-    check_positive("in_channels", in_channels)
-    check_positive("num_classes", num_classes)
+    in_channels = check_count("in_channels", in_channels)
+    num_classes = check_count("num_classes", num_classes)
     check_choice("activation", activation, tuple(ACTIVATIONS))
     if len(widths) == 0:
         raise ValueError("widths must name at least one stage, got ()")
-    for width in widths:
-        check_positive("widths", width)
+    widths = [check_count("widths entries", width) for width in widths]
     mean = [0.0] * in_channels if mean is None else mean
     std = [255.0] * in_channels if std is None else std
     check_array("mean", mean, shape=(in_channels,), dims=f"({in_channels},)")

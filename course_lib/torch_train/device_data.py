@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course_lib.checks import check_array, check_labels, check_positive
+from course_lib.checks import check_array, check_count, check_labels
 
 
 def crop(images, padding, top, left):
@@ -106,14 +106,14 @@ class DeviceDataset:
         if len(images) == 0:
             raise ValueError("images must hold at least one image, got shape " + str(images.shape))
         labels = check_labels("labels", labels, images.shape[0])
-        check_positive("batch_size", batch_size)
-        check_positive("crop_padding", crop_padding, allow_zero=True)
+        batch_size = check_count("batch_size", batch_size)
+        crop_padding = check_count("crop_padding", crop_padding, allow_zero=True)
         self.images = torch.as_tensor(images).to(device, non_blocking=True)
         self.labels = torch.as_tensor(labels, dtype=torch.int64).to(device, non_blocking=True)
         self.device = torch.device(device)
-        self.batch_size = min(int(batch_size), len(self.labels)) if train else int(batch_size)
+        self.batch_size = min(batch_size, len(self.labels)) if train else batch_size
         self.train = train
-        self.crop_padding = int(crop_padding)
+        self.crop_padding = crop_padding
         self.flip = flip
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.generator = torch.Generator(device=self.device).manual_seed(seed)

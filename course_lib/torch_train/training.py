@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from course_lib.checks import check_choice, check_positive, check_probability
+from course_lib.checks import check_choice, check_count, check_positive, check_probability
 from course_lib.data import dataset_info, load_dataset
 from course_lib.torch_train.convnet import ACTIVATIONS, build_convnet
 from course_lib.torch_train.device import DEVICE_CHOICES, pick_device, synchronize
@@ -124,14 +124,15 @@ def resolve_config(config):
     if config.learning_rate is None:
         filled["learning_rate"] = DEFAULT_LEARNING_RATES[config.optimizer]
     config = dataclasses.replace(config, dataset=info.name, **filled)
-    config = dataclasses.replace(config, widths=tuple(int(width) for width in config.widths))
-    for name in ("epochs", "batch_size", "learning_rate"):
-        check_positive(name, getattr(config, name))
+    counts = {name: check_count(name, getattr(config, name)) for name in ("epochs", "batch_size")}
     for name in ("train_size", "val_size"):
         if getattr(config, name) is not None:
-            check_positive(name, getattr(config, name))
+            counts[name] = check_count(name, getattr(config, name))
+    counts["crop_padding"] = check_count("crop_padding", config.crop_padding, allow_zero=True)
+    counts["widths"] = tuple(check_count("widths entries", width) for width in config.widths)
+    config = dataclasses.replace(config, **counts)
+    check_positive("learning_rate", config.learning_rate)
     check_positive("weight_decay", config.weight_decay, allow_zero=True)
-    check_positive("crop_padding", config.crop_padding, allow_zero=True)
     check_probability("warmup_fraction", config.warmup_fraction)
     check_probability("label_smoothing", config.label_smoothing, allow_zero=True)
     height, width = info.image_shape[1:]
