@@ -80,12 +80,15 @@ def check_positive(name, value, allow_zero=False):
     return value
 
 
-def check_count(name, value, allow_zero=False):
+def check_count(name, value, allow_zero=False, allow_none=False):
     """Return `value` as an int if it is a whole number >= 1 (or >= 0 with allow_zero).
 
     A float with no fractional part (3.0) is accepted; 2.5, True, "3" and nan are refused,
-    so a size is never truncated silently.
+    so a size is never truncated silently. With allow_none, None (an optional count left
+    out) is returned as it is.
     """
+    if value is None and allow_none:
+        return None
     whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
     if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
         whole = True

@@ -4,14 +4,33 @@
                     optim_config={"learning_rate": 1e-3}, num_epochs=10)
     solver.train()
 
-A model is anything with `model.params` (dict name -> array) and
-`model.loss(X, y=None)`, which returns scores (N, C) without y and
-(loss, grads) with y. While it trains, the Solver records what the lecture says
-to watch: the loss at every iteration, train and validation accuracy after every
-epoch, and for every parameter the update/weight ratio
-||next_w - w|| / ||w|| (about 1e-3 is healthy). It stops early when the loss
-explodes, and at the end puts the parameters with the best validation accuracy
-back into the model.
+While it trains, the Solver records what the lecture says to watch: the loss at
+every iteration, train and validation accuracy after every epoch, and for every
+parameter the update/weight ratio ||next_w - w|| / ||w|| (about 1e-3 is
+healthy). It stops early when the loss explodes, and at the end puts the
+parameters with the best validation accuracy back into the model.
+
+The model contract (what the Solver relies on; course_lib.models follow it):
+
+* `model.params`: a dict name -> numpy array, every learnable parameter. Its
+  names are fixed when training starts. After each step the Solver REPLACES
+  each entry with the updated array (`model.params[name] = next_w`), so the
+  model must read its parameters from this dict on every call, not keep
+  references of its own.
+* `model.loss(X)`: scores of shape (N, C) for a batch of inputs, in test mode
+  (no dropout, batchnorm on its running statistics); the Solver takes the
+  argmax to measure accuracy.
+* `model.loss(X, y)`: (loss, grads) in train mode: the loss a float, grads a dict
+  with the gradient of every entry of model.params (same names and shapes).
+* `model.norm_params` (optional): state that is not learned but belongs to the
+  parameters, such as batchnorm's running mean and variance. When present, the
+  Solver deep-copies it together with the best parameters and puts it back
+  (as a new object: `model.norm_params = copy`) at the end of training.
+
+Randomness: one seed gives two independent streams, one for the minibatches and
+one for the accuracy subsets, so measuring accuracy on more or fewer examples
+never changes the training path. A model's own randomness (dropout masks) is
+seeded by the model.
 """
 
 import copy
@@ -65,7 +84,8 @@ class Solver:
         """Set up training; nothing runs until train().
 
         Inputs:
-        - model: an object with `params` and `loss(X, y=None)` (see the module doc).
+        - model: an object that follows the model contract of the module doc
+          (`params`, `loss(X, y=None)`, optionally `norm_params`).
         - data: a dict as returned by course_lib.data.load_dataset, with
           X_train (N, ...), y_train (N,), X_val (M, ...) and y_val (M,).
         - update_rule: a name in course_lib.optim.UPDATE_RULES, or a function
@@ -82,8 +102,9 @@ class Solver:
         - num_train_samples: training examples used to measure train accuracy
           (a random subset; None for all).
         - num_val_samples: validation examples used to measure val accuracy
-          (None for all).
-        - seed: seeds the minibatch sampling and the accuracy subsets.
+          (a random subset; None for all).
+        - seed: seeds the minibatch sampling and, in a stream of its own, the
+          accuracy subsets.
         """
         self.model = model
         self.X_train, self.y_train = self._split(data, "train")
@@ -97,10 +118,14 @@ class Solver:
         self.batch_size = check_count("batch_size", batch_size)
         self.num_epochs = check_count("num_epochs", num_epochs)
         self.verbose = verbose
-        self.print_every = None if print_every is None else check_count("print_every", print_every)
-        self.num_train_samples = num_train_samples
-        self.num_val_samples = num_val_samples
-        self._rng = np.random.default_rng(seed)
+        self.print_every = check_count("print_every", print_every, allow_none=True)
+        self.num_train_samples = check_count("num_train_samples", num_train_samples, allow_none=True)
+        self.num_val_samples = check_count("num_val_samples", num_val_samples, allow_none=True)
+        # The minibatches keep the seed's own stream (a run that never samples draws as before);
+        # the accuracy subsets get a child stream, independent of it.
+        seeds = np.random.SeedSequence(seed)
+        self._batch_rng = np.random.default_rng(seeds)
+        self._sample_rng = np.random.default_rng(seeds.spawn(1)[0])
         self._reset()
 
     @staticmethod
@@ -137,7 +162,7 @@ class Solver:
     def _step(self):
         """One minibatch gradient step on every parameter; returns the loss."""
         num_train = self.X_train.shape[0]
-        batch = self._rng.choice(num_train, size=min(self.batch_size, num_train), replace=False)
+        batch = self._batch_rng.choice(num_train, size=min(self.batch_size, num_train), replace=False)
         loss, grads = self.model.loss(self.X_train[batch], self.y_train[batch])
         for name, w in self.model.params.items():
             next_w, self.optim_configs[name] = self.update_rule(w, grads[name], self.optim_configs[name])
@@ -166,15 +191,17 @@ class Solver:
         Inputs:
         - X: (N, ...) inputs the model accepts.
         - y: (N,) integer labels.
-        - num_samples: evaluate on a random subset of this size (None: all N).
+        - num_samples: evaluate on a random subset of this size (None: all N),
+          drawn from the Solver's sampling stream (never the minibatch one).
         - batch_size: examples per forward pass.
 
         Returns a float in [0, 1].
         """
         X = check_array("X", X)
         y = check_labels("y", y, X.shape[0])
+        num_samples = check_count("num_samples", num_samples, allow_none=True)
         if num_samples is not None and X.shape[0] > num_samples:
-            subset = self._rng.choice(X.shape[0], size=int(num_samples), replace=False)
+            subset = self._sample_rng.choice(X.shape[0], size=num_samples, replace=False)
             X, y = X[subset], y[subset]
         predictions = np.concatenate(
             [np.argmax(self.model.loss(X[i : i + batch_size]), axis=1) for i in range(0, X.shape[0], batch_size)]

@@ -15,6 +15,7 @@ def test_check_count_accepts_whole_numbers_only():
     assert checks.check_count("n", np.int64(3)) == 3
     assert checks.check_count("n", 3.0) == 3 and isinstance(checks.check_count("n", 3.0), int)
     assert checks.check_count("n", 0, allow_zero=True) == 0
+    assert checks.check_count("n", None, allow_none=True) is None
     for bad in (2.5, 0, -1, True, "3", float("nan"), float("inf"), None):
         with pytest.raises(ValueError, match=r"n must be a whole number >= 1, got "):
             checks.check_count("n", bad)
@@ -68,6 +69,9 @@ FRACTIONAL_COUNTS = [
     ("batch_size", lambda: _solver(batch_size=2.5)),
     ("num_epochs", lambda: _solver(num_epochs=2.5)),
     ("print_every", lambda: _solver(print_every=2.5)),
+    ("num_train_samples", lambda: _solver(num_train_samples=2.5)),
+    ("num_val_samples", lambda: _solver(num_val_samples=2.5)),
+    ("num_samples", lambda: _solver().check_accuracy(np.zeros((20, 4)), np.zeros(20, dtype=int), num_samples=2.5)),
     ("fan_in", lambda: initialization.init_weights(2.5, 3, "he", 0)),
     ("fan_out", lambda: initialization.init_weights(3, 2.5, "he", 0)),
     ("num_layers", lambda: initialization.activation_statistics(num_layers=2.5, width=4, num_samples=4)),

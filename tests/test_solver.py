@@ -207,3 +207,30 @@ def test_best_params_come_back_with_their_batchnorm_running_statistics(digits):
     assert best < len(solver.val_acc_history) - 1, "the test needs a best epoch before the last one"
     for key in ("running_mean", "running_var"):
         np.testing.assert_array_equal(model.norm_params[0][key], snapshots[best][key])
+
+
+def test_accuracy_sampling_never_changes_the_training_path(digits):
+    def run(num_train_samples, num_val_samples):
+        model = FullyConnectedNet([30], keep_prob=0.8, weight_scale="he", seed=0)
+        solver = Solver(
+            model,
+            digits,
+            optim_config={"learning_rate": 0.1},
+            batch_size=100,
+            num_epochs=2,
+            num_train_samples=num_train_samples,
+            num_val_samples=num_val_samples,
+            verbose=False,
+            seed=3,
+        )
+        solver.train()
+        return solver
+
+    reference = run(None, None)
+    for train_samples, val_samples in ((50, None), (300, 100), (1000, 7)):
+        assert train_samples < len(digits["y_train"]), "each run must draw an accuracy subset"
+        solver = run(train_samples, val_samples)
+        assert solver.loss_history == reference.loss_history
+        np.testing.assert_array_equal(solver.model.params["W1"], reference.model.params["W1"])
+    # the subsets do come from a seeded stream: the same counts give the same accuracies
+    assert run(50, 7).train_acc_history == run(50, 7).train_acc_history
