@@ -12,6 +12,9 @@ layers and looks at the histogram of every layer's activations:
 * "he" (N(0, 1) / sqrt(fan_in / 2)): compensates that factor 2 for ReLU.
 * "zero": every unit computes the same thing and gets the same gradient, so
   nothing ever breaks the symmetry.
+
+layer_histograms counts those activations (or gradients) layer by layer over one
+shared range; course_lib.plots and the initialization explorer draw the counts.
 """
 
 import numpy as np
@@ -120,3 +123,26 @@ def activation_statistics(nonlinearity="tanh", scheme="xavier", num_layers=10, w
         "grad_means": np.array([g.mean() for g in gradients]),
         "grad_stds": np.array([g.std() for g in gradients]),
     }
+
+
+def layer_histograms(arrays, bins=50):
+    """Histogram every layer's values over one shared range, so layers compare at a glance.
+
+    Inputs:
+    - arrays: list of L arrays (any shape), one per layer, such as the
+      "activations" or "gradients" of activation_statistics.
+    - bins: number of bins (int).
+
+    Returns (edges, counts): edges a float64 array (bins + 1,) shared by all
+    layers, counts an int array (L, bins).
+    """
+    bins = check_count("bins", bins)
+    if len(arrays) == 0:
+        raise ValueError("arrays must hold at least one layer, got none")
+    low = min(float(np.min(a)) for a in arrays)
+    high = max(float(np.max(a)) for a in arrays)
+    if not high > low:
+        low, high = low - 1.0, high + 1.0
+    edges = np.linspace(low, high, bins + 1)
+    counts = np.array([np.histogram(a, bins=edges)[0] for a in arrays])
+    return edges, counts

@@ -5,21 +5,27 @@ saves it. Functions that draw one panel accept `ax` to draw into an existing
 axes (their figure is then ax.figure).
 
 - activation_histograms, gradient_histograms: one histogram per layer, from
-  course_lib.initialization.activation_statistics (counts from layer_histograms,
-  which the initialization explorer shares).
+  course_lib.initialization.activation_statistics (counts from
+  course_lib.initialization.layer_histograms).
 - layer_statistics: per-layer mean and std of activations (and gradients).
 - loss_curve (with exponential smoothing), accuracy_curves, training_curves
   (both from a course_lib.solver.Solver).
 - update_ratios: update/weight ratio per parameter on a log axis, with the
   lecture's 1e-3 reference line.
-- filter_grid: first-layer weights as a grid of images; neighbour_correlation:
-  how smooth those filters are.
+- filter_grid: first-layer weights as a grid of images (course_lib.filters
+  reads the weights as filters and measures their smoothness).
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib.checks import check_array, check_count
+from course_lib.filters import as_filters
+
+# neighbour_correlation moved to course_lib.filters (plots only draws). Lessons 07 and 12 still
+# call plots.neighbour_correlation: remove this line once they call course_lib.filters.
+from course_lib.filters import neighbour_correlation as neighbour_correlation
+from course_lib.initialization import layer_histograms
 
 # The lecture's rule of thumb: each update changes a weight by about 1e-3 of its size.
 REFERENCE_UPDATE_RATIO = 1e-3
@@ -30,25 +36,6 @@ def _axes(ax, figsize):
     if ax is None:
         return plt.subplots(figsize=figsize)
     return ax.figure, ax
-
-
-def layer_histograms(arrays, bins=50):
-    """Histogram every layer's values over one shared range, so layers compare at a glance.
-
-    Inputs:
-    - arrays: list of L arrays (any shape), one per layer.
-    - bins: number of bins (int).
-
-    Returns (edges, counts): edges a float64 array (bins + 1,) shared by all
-    layers, counts an int array (L, bins).
-    """
-    low = min(float(np.min(a)) for a in arrays)
-    high = max(float(np.max(a)) for a in arrays)
-    if not high > low:
-        low, high = low - 1.0, high + 1.0
-    edges = np.linspace(low, high, bins + 1)
-    counts = np.array([np.histogram(a, bins=edges)[0] for a in arrays])
-    return edges, counts
 
 
 def _layer_histograms(arrays, title, xlabel, bins):
@@ -263,19 +250,6 @@ def update_ratios(update_ratio_history, ax=None):
     return fig, ax
 
 
-def _as_filters(weights, image_shape):
-    """First-layer weights as float64 filters (F, C, H, W); see filter_images for the inputs."""
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.ndim == 2:
-        if image_shape is None or int(np.prod(image_shape)) != weights.shape[0]:
-            raise ValueError(
-                f"image_shape must be (C, H, W) with C * H * W = weights.shape[0] = {weights.shape[0]} "
-                f"for weights of shape (D, M), got {image_shape!r}"
-            )
-        weights = weights.T.reshape((weights.shape[1], *tuple(image_shape)))
-    return check_array("weights", weights, ndim=4, dims="(F, C, H, W) or (D, M)")
-
-
 def filter_images(weights, image_shape=None):
     """Turn first-layer weights into images (F, H, W, C) scaled to [0, 1].
 
@@ -286,26 +260,10 @@ def filter_images(weights, image_shape=None):
 
     Returns a float64 array (F, H, W, C), each filter min-max scaled on its own.
     """
-    images = _as_filters(weights, image_shape).transpose(0, 2, 3, 1)
+    images = as_filters(weights, image_shape).transpose(0, 2, 3, 1)
     low = images.min(axis=(1, 2, 3), keepdims=True)
     span = images.max(axis=(1, 2, 3), keepdims=True) - low
     return (images - low) / np.where(span > 0, span, 1.0)
-
-
-def neighbour_correlation(weights, image_shape=None):
-    """How smooth first-layer filters are: the correlation of neighbouring pixels.
-
-    Pairs every pixel with its right and its lower neighbour, over all filters
-    (colour channels averaged), and returns the correlation of the pairs: about 0
-    for random noise, approaching 1 for smooth templates.
-
-    Inputs: weights and image_shape as in filter_images.
-    Returns a float in [-1, 1].
-    """
-    images = _as_filters(weights, image_shape).mean(axis=1)
-    left, right = images[:, :, :-1].ravel(), images[:, :, 1:].ravel()
-    top, bottom = images[:, :-1, :].ravel(), images[:, 1:, :].ravel()
-    return float(np.corrcoef(np.concatenate([left, top]), np.concatenate([right, bottom]))[0, 1])
 
 
 def filter_grid(weights, image_shape=None, padding=1, ax=None):

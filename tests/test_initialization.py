@@ -10,7 +10,7 @@ import functools
 import numpy as np
 import pytest
 
-from course_lib.initialization import INIT_SCHEMES, activation_statistics, init_weights
+from course_lib.initialization import INIT_SCHEMES, activation_statistics, init_weights, layer_histograms
 
 
 @functools.cache
@@ -114,3 +114,20 @@ def test_init_weights_takes_a_weight_scale_number():
     assert abs(weights.std() - 0.05) < 0.002
     with pytest.raises(ValueError, match="scheme must be a positive number"):
         init_weights(4, 3, -1.0, np.random.default_rng(0))
+
+
+def test_layer_histograms_share_one_range_across_layers():
+    arrays = [np.array([0.0, 0.1, 0.2]), np.array([[-1.0, 3.0], [2.0, 2.5]])]
+    edges, counts = layer_histograms(arrays, bins=8)
+    assert edges.shape == (9,) and edges[0] == -1.0 and edges[-1] == 3.0
+    assert counts.shape == (2, 8)
+    np.testing.assert_array_equal(counts.sum(axis=1), [3, 4])
+    np.testing.assert_array_equal(counts[0], np.histogram(arrays[0], bins=edges)[0])
+    # all values equal (zero initialization): a range of width 2 around them, not a crash
+    edges, counts = layer_histograms([np.zeros(5)], bins=4)
+    np.testing.assert_allclose(edges[[0, -1]], [-1.0, 1.0])
+    assert counts.sum() == 5
+    with pytest.raises(ValueError, match="bins must be a whole number"):
+        layer_histograms(arrays, bins=2.5)
+    with pytest.raises(ValueError, match="arrays must hold at least one layer"):
+        layer_histograms([])

@@ -165,18 +165,6 @@ def test_filter_grid_tiles_every_filter():
         plots.filter_grid(np.ones((4, 2, 3, 3)))
 
 
-def test_neighbour_correlation_tells_noise_from_smooth_filters():
-    rng = np.random.default_rng(0)
-    noise = rng.standard_normal((16, 1, 8, 8))
-    ramp = np.add.outer(np.arange(8.0), np.arange(8.0))
-    smooth_filters = ramp * rng.standard_normal((16, 1, 1, 1))
-    assert abs(plots.neighbour_correlation(noise)) < 0.15
-    assert plots.neighbour_correlation(smooth_filters) > 0.9
-    # (D, M) affine weights are read as images of image_shape, like filter_grid does
-    columns = smooth_filters.reshape(16, 64).T
-    assert plots.neighbour_correlation(columns, (1, 8, 8)) == pytest.approx(plots.neighbour_correlation(smooth_filters))
-
-
 def test_loss_curve_in_epochs_has_an_iteration_axis():
     losses = np.linspace(2.3, 0.5, 40)
     _, ax = plots.loss_curve(losses, iterations_per_epoch=10)
