@@ -22,10 +22,9 @@ def stats():
     return activation_statistics("tanh", "xavier", num_layers=4, width=30, num_samples=50, seed=0)
 
 
-def assert_labelled(ax):
-    assert ax.get_title(), "missing title"
-    assert ax.get_xlabel(), "missing x label"
-    assert ax.get_ylabel(), "missing y label"
+def assert_labelled(ax, title, xlabel, ylabel):
+    """The axes carry exactly these title and axis labels (an empty or placeholder label fails)."""
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (title, xlabel, ylabel)
 
 
 def test_activation_histograms_one_panel_per_layer(stats):
@@ -50,8 +49,9 @@ def test_gradient_histograms_use_the_gradients(stats):
 
 def test_layer_statistics_plots_means_and_stds(stats):
     _fig, (ax_mean, ax_std) = plots.layer_statistics(stats)
+    assert_labelled(ax_mean, "Mean per layer", "layer", "mean")
+    assert_labelled(ax_std, "Standard deviation per layer", "layer", "std")
     for ax in (ax_mean, ax_std):
-        assert_labelled(ax)
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["activations", "gradients"]
     np.testing.assert_allclose(ax_mean.lines[0].get_ydata(), stats["means"])
     np.testing.assert_allclose(ax_std.lines[0].get_ydata(), stats["stds"])
@@ -82,7 +82,7 @@ def test_smooth_is_a_bias_corrected_moving_average():
 def test_loss_curve_raw_and_smoothed():
     losses = np.linspace(2.3, 0.5, 30) + 0.1 * np.sin(np.arange(30))
     _fig, ax = plots.loss_curve(losses, smoothing=0.8)
-    assert_labelled(ax)
+    assert_labelled(ax, "Training loss", "iteration", "loss")
     np.testing.assert_allclose(ax.lines[0].get_ydata(), losses)
     np.testing.assert_allclose(ax.lines[1].get_ydata(), plots.smooth(losses, 0.8))
     assert len(ax.get_legend().get_texts()) == 2
@@ -102,7 +102,7 @@ def test_loss_curves_of_two_runs_share_axes_with_their_labels():
 
 def test_accuracy_curves():
     _fig, ax = plots.accuracy_curves([0.1, 0.5, 0.8], [0.1, 0.45, 0.6])
-    assert_labelled(ax)
+    assert_labelled(ax, "Accuracy", "epoch", "accuracy")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "validation"]
     np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.1, 0.45, 0.6])
     with pytest.raises(ValueError, match="val_acc_history"):
@@ -117,6 +117,8 @@ def test_training_curves_from_a_solver():
     )
     solver.train()
     _fig, (ax_loss, ax_acc) = plots.training_curves(solver, smoothing=0.5)
+    assert_labelled(ax_loss, "Training loss", "epoch", "loss")
+    assert_labelled(ax_acc, "Accuracy", "epoch", "accuracy")
     np.testing.assert_allclose(ax_loss.lines[0].get_ydata(), solver.loss_history)
     np.testing.assert_allclose(ax_acc.lines[0].get_ydata(), solver.train_acc_history)
     np.testing.assert_allclose(ax_acc.lines[1].get_ydata(), solver.val_acc_history)
@@ -125,7 +127,7 @@ def test_training_curves_from_a_solver():
 def test_update_ratios_has_the_reference_line():
     history = {"W1": [1e-2, 3e-3, 1e-3], "W2": [1e-4, 2e-4, 5e-4]}
     _fig, ax = plots.update_ratios(history)
-    assert_labelled(ax)
+    assert_labelled(ax, "Update / weight ratio", "iteration", "‖update‖ / ‖weights‖")
     assert ax.get_yscale() == "log"
     np.testing.assert_allclose(ax.lines[1].get_ydata(), history["W2"])
     reference = ax.lines[2]
@@ -157,7 +159,7 @@ def test_filter_images_from_conv_and_affine_weights():
 def test_filter_grid_tiles_every_filter():
     weights = np.arange(6 * 1 * 3 * 3, dtype=np.float64).reshape(6, 1, 3, 3)
     _fig, ax = plots.filter_grid(weights, padding=1)
-    assert_labelled(ax)
+    assert_labelled(ax, "First-layer filters (6)", "filter column (each 3 px wide)", "filter row (each 3 px high)")
     grid = ax.images[0].get_array()
     assert grid.shape == (2 * 4 + 1, 3 * 4 + 1)  # 2 rows x 3 columns of 3x3 filters, 1 px apart
     np.testing.assert_allclose(grid[1:4, 1:4], plots.filter_images(weights)[0, :, :, 0])
