@@ -37,8 +37,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from course_lib.checks import check_array, check_count, check_dout
 
-POOL_KEYS = ("pool_height", "pool_width", "stride")  # each defaults to 2
-
 
 def _sliding_length(name, size, window, stride, what):
     """Number of window positions along one axis, or a ValueError if the windows do not tile it."""
@@ -77,7 +75,8 @@ def _check_conv_inputs(x, w, b, conv_param):
 def _check_pool_inputs(x, pool_param):
     """Validate a max pool's inputs; return (x, PH, PW, stride, H_out, W_out)."""
     x = check_array("x", x, ndim=4, dims="(N, C, H, W)")
-    PH, PW, stride = (check_count(f"pool_param[{key!r}]", pool_param.get(key, 2)) for key in POOL_KEYS)
+    keys = ("pool_height", "pool_width", "stride")
+    PH, PW, stride = (check_count(f"pool_param[{key!r}]", pool_param.get(key, 2)) for key in keys)
     where = f"max pool of x {x.shape}"
     H_out = _sliding_length(f"{where}, height", x.shape[2], PH, stride, "pooling")
     W_out = _sliding_length(f"{where}, width", x.shape[3], PW, stride, "pooling")
@@ -85,12 +84,12 @@ def _check_pool_inputs(x, pool_param):
 
 
 def _check_conv_dout(dout, x_shape, w_shape, conv_param):
-    """dout must have the shape of the forward output (N, F, H_out, W_out)."""
+    """Check dout against the forward output (N, F, H_out, W_out); return (dout, stride, pad)."""
     stride, pad = _stride_and_pad(conv_param)
     N, _, H, W = x_shape
     F, _, HH, WW = w_shape
     shape = (N, F, (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1)
-    return check_dout(dout, shape)
+    return check_dout(dout, shape), stride, pad
 
 
 def _pad(x, pad):
@@ -145,8 +144,7 @@ def conv_backward_naive(dout, cache):
     Returns (dx, dw, db) with the shapes of x (N, C, H, W), w (F, C, HH, WW) and b (F,).
     """
     x, w, b, conv_param = cache
-    dout = _check_conv_dout(dout, x.shape, w.shape, conv_param)
-    stride, pad = _stride_and_pad(conv_param)
+    dout, stride, pad = _check_conv_dout(dout, x.shape, w.shape, conv_param)
     N, F, H_out, W_out = dout.shape
     HH, WW = w.shape[2:]
     xpad = _pad(x, pad)
@@ -276,11 +274,16 @@ def conv_backward_fast_weights(dout, cache):
     Returns (dw, db) with the shapes of w (F, C, HH, WW) and b (F,).
     """
     x_shape, w, columns, conv_param = cache
-    dout = _check_conv_dout(dout, x_shape, w.shape, conv_param)
+    dout, _, _ = _check_conv_dout(dout, x_shape, w.shape, conv_param)
+    return _filter_gradients(dout, columns, w.shape)
+
+
+def _filter_gradients(dout, columns, w_shape):
+    """dw and db from a checked dout (N, F, H_out, W_out) and the im2col columns of the forward pass."""
     N, F = dout.shape[:2]
     # The ones row of `columns` makes the last column of this product the bias gradient.
     dweights = np.matmul(dout.reshape(N, F, -1), columns.transpose(0, 2, 1)).sum(axis=0)
-    return dweights[:, :-1].reshape(w.shape), dweights[:, -1]
+    return dweights[:, :-1].reshape(w_shape), dweights[:, -1]
 
 
 def conv_backward_fast(dout, cache):
@@ -292,14 +295,13 @@ def conv_backward_fast(dout, cache):
 
     Returns (dx, dw, db) with the shapes of x (N, C, H, W), w (F, C, HH, WW) and b (F,).
     """
-    dw, db = conv_backward_fast_weights(dout, cache)
-    x_shape, w, _, conv_param = cache
-    stride, pad = _stride_and_pad(conv_param)
+    x_shape, w, columns, conv_param = cache
+    dout, stride, pad = _check_conv_dout(dout, x_shape, w.shape, conv_param)
+    dw, db = _filter_gradients(dout, columns, w.shape)
     N, C, H, W = x_shape
     F, _, HH, WW = w.shape
-    H_out, W_out = np.shape(dout)[2:]
-    dout = np.asarray(dout).reshape(N, F, H_out * W_out)
-    dcolumns = np.matmul(w.reshape(F, -1).T, dout).reshape(N, C, HH, WW, H_out, W_out)
+    H_out, W_out = dout.shape[2:]
+    dcolumns = np.matmul(w.reshape(F, -1).T, dout.reshape(N, F, H_out * W_out)).reshape(N, C, HH, WW, H_out, W_out)
     # col2im: kernel offset (p, q) of every field touched a strided grid of the
     # padded input; add its gradient back there. Overlapping fields add up.
     dxpad = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dcolumns.dtype)
@@ -317,9 +319,9 @@ def max_pool_forward_fast(x, pool_param):
 
     Same inputs, outputs and errors as max_pool_forward_naive (x (N, C, H, W),
     pool_param {"pool_height", "pool_width", "stride"}; out (N, C, H_out, W_out));
-    the cache is (x.shape, winner, pool_param) where winner (N, C, H_out, W_out)
-    holds the row-major index, inside each window, of the element that gave
-    the maximum (the first one, on ties).
+    the cache is (x.shape, winner, (pool_height, pool_width, stride)) where
+    winner (N, C, H_out, W_out) holds the row-major index, inside each window,
+    of the element that gave the maximum (the first one, on ties).
     """
     x, PH, PW, stride, H_out, W_out = _check_pool_inputs(x, pool_param)
     index = np.min_scalar_type(PH * PW - 1).type
@@ -337,7 +339,7 @@ def max_pool_forward_fast(x, pool_param):
             np.maximum(out, candidate, out=out)
             # Select by arithmetic: np.where on a random mask is many times slower.
             winner = winner * ~better + better * index(p * PW + q)
-    return out, (x.shape, winner, pool_param)
+    return out, (x.shape, winner, (PH, PW, stride))
 
 
 def max_pool_backward_fast(dout, cache):
@@ -349,8 +351,7 @@ def max_pool_backward_fast(dout, cache):
 
     Returns dx, shape (N, C, H, W); routes gradients like max_pool_backward_naive.
     """
-    x_shape, winner, pool_param = cache
-    PH, PW, stride = (int(pool_param.get(key, 2)) for key in POOL_KEYS)
+    x_shape, winner, (PH, PW, stride) = cache
     dout = check_dout(dout, winner.shape)
     H_out, W_out = winner.shape[2:]
     dx = np.zeros(x_shape, dtype=dout.dtype)

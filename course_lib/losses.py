@@ -1,7 +1,7 @@
-"""Classification losses: softmax cross-entropy and the multiclass SVM (hinge).
+"""Classification losses (softmax cross-entropy, the multiclass SVM) and the L2 penalty.
 
-Both take raw class scores (logits) of shape (N, C) and integer labels of
-shape (N,), and return (loss, dscores): the loss averaged over the batch and
+The data losses take raw class scores (logits) of shape (N, C) and integer labels
+of shape (N,), and return (loss, dscores): the loss averaged over the batch and
 its gradient with respect to the scores. Both stay finite for logits as large
 as +-1000: the softmax works with scores shifted by their row maximum, which
 changes nothing mathematically (the shift cancels in the ratio) but keeps
@@ -10,7 +10,7 @@ exp() from overflowing.
 
 import numpy as np
 
-from course_lib.checks import check_array, check_labels
+from course_lib.checks import check_array, check_labels, check_positive
 
 
 def _check_scores(scores):
@@ -79,3 +79,19 @@ def svm_loss(scores, y):
     violated = (margins > 0).astype(scores.dtype)
     violated[rows, y] = -violated.sum(axis=1)
     return loss, violated / num_samples
+
+
+def l2_penalty(weights, reg):
+    """The regularization loss 0.5 * reg * sum(W ** 2) over some weights, and its gradient reg * W.
+
+    Inputs:
+    - weights: dict name -> array, the weights to penalize (a model passes its
+      weight matrices, not its biases).
+    - reg: regularization strength (>= 0).
+
+    Returns (penalty, grads): the penalty a scalar, grads a dict with reg * W for
+    every name of `weights` (same shapes and dtypes).
+    """
+    check_positive("reg", reg, allow_zero=True)
+    penalty = sum(0.5 * reg * np.sum(W * W) for W in weights.values())
+    return penalty, {name: reg * W for name, W in weights.items()}

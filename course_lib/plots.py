@@ -253,10 +253,8 @@ def update_ratios(update_ratio_history, ax=None):
 def filter_images(weights, image_shape=None):
     """Turn first-layer weights into images (F, H, W, C) scaled to [0, 1].
 
-    Inputs:
-    - weights: (F, C, H, W) convolution filters, or (D, M) affine weights
-      whose M columns are images of D = C * H * W pixels.
-    - image_shape: (C, H, W) of the input images; required for (D, M) weights.
+    Inputs: weights, (F, C, H, W) filters or (D, M) affine weights, and
+    image_shape, as in course_lib.filters.as_filters.
 
     Returns a float64 array (F, H, W, C), each filter min-max scaled on its own.
     """

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from course_lib import losses
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.losses import softmax, softmax_loss, svm_loss
 
@@ -90,3 +91,17 @@ def test_bad_input_raises_a_value_error_naming_the_argument(loss_function, score
 def test_softmax_rejects_three_dimensional_scores():
     with pytest.raises(ValueError, match=r"scores must have shape \(N, C\) or \(C,\)"):
         softmax(np.ones((2, 3, 4)))
+
+
+def test_l2_penalty_and_its_gradient():
+    rng = np.random.default_rng(0)
+    weights = {"W1": rng.standard_normal((4, 3)), "W2": rng.standard_normal(5)}
+    penalty, grads = losses.l2_penalty(weights, 0.3)
+    assert penalty == pytest.approx(0.15 * sum(np.sum(W**2) for W in weights.values()))
+    assert grads.keys() == weights.keys()
+    for name, W in weights.items():
+        numeric = numerical_gradient(lambda _: losses.l2_penalty(weights, 0.3)[0], W)
+        assert rel_error(grads[name], numeric) < 1e-8
+    assert losses.l2_penalty(weights, 0.0)[0] == 0
+    with pytest.raises(ValueError, match="reg must be a non-negative number"):
+        losses.l2_penalty(weights, -1.0)

@@ -247,7 +247,7 @@ def load_dataset(
       subtracted; add it back to show the pictures.
     """
     info = dataset_info(name)
-    num_train = None if num_train is None else check_count("num_train", num_train)
+    num_train = check_count("num_train", num_train, allow_none=True)
     return _load(info, num_train, num_val, num_test, dtype, subtract_mean, seed, data_dir, at_most=False)
 
 

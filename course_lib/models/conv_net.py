@@ -62,10 +62,7 @@ class ThreeLayerConvNet:
           np.float64 for gradient checks.
         - seed: seeds the initialization.
         """
-        if input_dim is None or num_classes is None:
-            default = dataset_info()
-            input_dim = default.image_shape if input_dim is None else input_dim
-            num_classes = default.num_classes if num_classes is None else num_classes
+        input_dim = dataset_info().image_shape if input_dim is None else input_dim
         if len(input_dim) != 3:
             raise ValueError(f"input_dim must be (C, H, W), got {input_dim!r}")
         C, H, W = (check_count("input_dim entries", d) for d in input_dim)
@@ -76,7 +73,9 @@ class ThreeLayerConvNet:
             raise ValueError(f"filter_size must be odd so that padding keeps the size, got {filter_size}")
         num_filters = check_count("num_filters", num_filters)
         hidden_dim = check_count("hidden_dim", hidden_dim)
-        self.num_classes = check_count("num_classes", num_classes)
+        self.num_classes = check_count(
+            "num_classes", dataset_info().num_classes if num_classes is None else num_classes
+        )
         self.input_dim = (C, H, W)
         self.reg = check_positive("reg", reg, allow_zero=True)
         self.dtype = np.dtype(dtype)
@@ -133,8 +132,6 @@ class ThreeLayerConvNet:
         # the images need no gradient: skip the dx (col2im) part of the conv backward pass
         grads["W1"], grads["b1"] = conv.conv_backward_fast_weights(dh, conv_cache)
 
-        for name in ("W1", "W2", "W3"):
-            W = p[name]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[name] = grads[name] + self.reg * W
-        return float(loss), grads
+        penalty, dweights = losses.l2_penalty({name: p[name] for name in ("W1", "W2", "W3")}, self.reg)
+        grads.update({name: grads[name] + dW for name, dW in dweights.items()})
+        return float(loss + penalty), grads

@@ -67,12 +67,10 @@ class FullyConnectedNet:
           deterministic function of the parameters, as gradient checks need.
         """
         self.hidden_dims = [check_count("hidden_dims entries", h) for h in hidden_dims]
-        if input_dim is None or num_classes is None:
-            default = dataset_info()
-            input_dim = default.input_dim if input_dim is None else input_dim
-            num_classes = default.num_classes if num_classes is None else num_classes
-        self.input_dim = check_count("input_dim", input_dim)
-        self.num_classes = check_count("num_classes", num_classes)
+        self.input_dim = check_count("input_dim", dataset_info().input_dim if input_dim is None else input_dim)
+        self.num_classes = check_count(
+            "num_classes", dataset_info().num_classes if num_classes is None else num_classes
+        )
         self.keep_prob = check_probability("keep_prob", keep_prob)
         self.normalization = check_choice("normalization", normalization, NORMALIZATIONS)
         self.reg = check_positive("reg", reg, allow_zero=True)
@@ -168,8 +166,6 @@ class FullyConnectedNet:
                 dh, grads[f"gamma{i}"], grads[f"beta{i}"] = normalization.layernorm_backward(dh, norm_cache)
             dh, grads[f"W{i}"], grads[f"b{i}"] = layers.affine_backward(dh, affine_cache)
 
-        for i in range(1, L + 1):
-            W = self.params[f"W{i}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{i}"] = grads[f"W{i}"] + self.reg * W
-        return float(loss), grads
+        penalty, dweights = losses.l2_penalty({f"W{i}": self.params[f"W{i}"] for i in range(1, L + 1)}, self.reg)
+        grads.update({name: grads[name] + dW for name, dW in dweights.items()})
+        return float(loss + penalty), grads

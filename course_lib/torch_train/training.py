@@ -124,12 +124,14 @@ def resolve_config(config):
     if config.learning_rate is None:
         filled["learning_rate"] = DEFAULT_LEARNING_RATES[config.optimizer]
     config = dataclasses.replace(config, dataset=info.name, **filled)
-    counts = {name: check_count(name, getattr(config, name)) for name in ("epochs", "batch_size")}
-    for name in ("train_size", "val_size"):
-        if getattr(config, name) is not None:
-            counts[name] = check_count(name, getattr(config, name))
-    counts["crop_padding"] = check_count("crop_padding", config.crop_padding, allow_zero=True)
-    counts["widths"] = tuple(check_count("widths entries", width) for width in config.widths)
+    counts = {
+        "epochs": check_count("epochs", config.epochs),
+        "batch_size": check_count("batch_size", config.batch_size),
+        "train_size": check_count("train_size", config.train_size, allow_none=True),
+        "val_size": check_count("val_size", config.val_size, allow_none=True),
+        "crop_padding": check_count("crop_padding", config.crop_padding, allow_zero=True),
+        "widths": tuple(check_count("widths entries", width) for width in config.widths),
+    }
     config = dataclasses.replace(config, **counts)
     check_positive("learning_rate", config.learning_rate)
     check_positive("weight_decay", config.weight_decay, allow_zero=True)
