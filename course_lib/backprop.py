@@ -21,13 +21,16 @@ picture can show, on each edge, the forward value above and the gradient below.
 
 Gates: add, multiply, maximum, exp, reciprocal, add_constant, scale, sigmoid,
 square, and `gate(...)` for any other one-line function with known local
-gradients. Values are Python floats: vectors are taught with numpy arrays.
+gradients. Values are Python floats: vectors are taught with numpy arrays, and
+`numerical_jacobian` builds the Jacobian of a vector function that a vectorized
+backward pass never forms (to show what it avoids, and to check it on small inputs).
 """
 
 import math
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
@@ -299,6 +302,32 @@ class Graph:
                 uses = [column[other] for other in self.nodes if node in other.inputs]
                 column[node] = min(uses) - 1 if uses else 0
         return {node: (float(column[node]), row[node]) for node in self.nodes}
+
+
+def numerical_jacobian(f, x, h=1e-5):
+    """Centered-difference Jacobian of a vector function: J[j, k] = d f(x)_j / d x_k.
+
+    Inputs:
+    - f: callable taking an array of x's shape (D,) and returning an array (M,).
+    - x: floating numpy array of shape (D,); not modified (f gets perturbed copies).
+    - h: step size.
+
+    Returns a float64 array of shape (M, D). Raises ValueError unless x is a
+    1-D floating array and f returns a 1-D array.
+    """
+    x = np.asarray(x)
+    if x.ndim != 1 or not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"x must be a 1-D floating-point array of shape (D,), got shape {x.shape} of dtype {x.dtype}")
+    out = np.asarray(f(x.copy()))
+    if out.ndim != 1:
+        raise ValueError(f"f must return a 1-D array of shape (M,), got shape {out.shape}")
+    jacobian = np.empty((out.size, x.size))
+    for k in range(x.size):
+        up, down = x.copy(), x.copy()
+        up[k] += h
+        down[k] -= h
+        jacobian[:, k] = (np.asarray(f(up), dtype=np.float64) - np.asarray(f(down), dtype=np.float64)) / (2 * h)
+    return jacobian
 
 
 def _toward(center, start, radius):

@@ -3,9 +3,10 @@
 import math
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
-from course_lib.backprop import Graph
+from course_lib.backprop import Graph, numerical_jacobian
 
 H = 1e-6
 
@@ -159,3 +160,20 @@ def test_draw_marks_a_fan_out_and_accepts_positions():
     texts = [t.get_text() for t in ax.texts]
     assert "sum -3.0" in texts, "a value feeding two gates shows the sum of its gradients"
     plt.close(fig)
+
+
+def test_numerical_jacobian_of_a_linear_map_and_of_an_elementwise_function():
+    rng = np.random.default_rng(0)
+    matrix, x = rng.normal(size=(3, 4)), rng.normal(size=4)
+    np.testing.assert_allclose(numerical_jacobian(lambda v: matrix @ v, x), matrix, atol=1e-9)
+    before = x.copy()
+    jacobian = numerical_jacobian(np.tanh, x)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_allclose(jacobian, np.diag(1 - np.tanh(x) ** 2), atol=1e-9)
+
+
+def test_numerical_jacobian_refuses_what_it_cannot_differentiate():
+    with pytest.raises(ValueError, match="x must be a 1-D floating-point array"):
+        numerical_jacobian(np.tanh, np.arange(3))
+    with pytest.raises(ValueError, match="f must return a 1-D array"):
+        numerical_jacobian(lambda v: np.outer(v, v), np.ones(2))
