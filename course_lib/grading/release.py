@@ -57,7 +57,9 @@ def generate(assignments, settings, work_dir, gradebook=None):
             raise RuntimeError(f"nbgrader could not generate {assignment!r}:\n{message}")
     with Gradebook(f"sqlite:///{gradebook}", course_id=settings.course_id) as gb:
         for assignment in assignments:
-            gb.update_or_create_assignment(assignment, duedate=settings.due_date(assignment))
+            due = settings.due_date(assignment)
+            # nbgrader keeps times as naive UTC
+            gb.update_or_create_assignment(assignment, duedate=due and due.replace(tzinfo=None))
     return os.path.join(work_dir, "release"), gradebook
 
 
