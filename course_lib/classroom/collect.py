@@ -13,6 +13,7 @@ under archive/<assignment>/<student_id>/<time>/ (and nbgrader keeps all of them 
 """
 
 import datetime
+import glob
 import os
 import pwd
 import shutil
@@ -96,25 +97,51 @@ def _archive_all(settings, assignment):
 
 
 class CheckedCollect(ExchangeCollect):
-    """nbgrader's collect, refusing submissions whose id is not a valid student id or whose owner differs."""
+    """nbgrader's collect of each student's latest submission, refusing (and listing in `rejected`)
+    the folders of the inbound box whose name is not a valid student id or an nbgrader time,
+    or whose owner is not the student they name. A refused folder never hides a good one.
+    """
 
     def init_src(self):
-        super().init_src()
-        self.rejected, kept = [], []
-        for record in self.src_records:
-            path = os.path.join(self.inbound_path, record["filename"])
+        from nbgrader.utils import check_mode
+
+        if not self.coursedir.course_id:
+            self.fail("No course id specified.")
+        self.course_path = os.path.join(self.root, self.coursedir.course_id)
+        self.inbound_path = os.path.join(self.course_path, "inbound")
+        if not os.path.isdir(self.inbound_path):
+            self.fail(f"nothing was ever submitted: {self.inbound_path} does not exist (run `course release` first)")
+        if not check_mode(self.inbound_path, read=True, execute=True):
+            self.fail(f"you cannot read {self.inbound_path}: run `course collect` as the instructor who released")
+        self.rejected, latest = [], {}
+        for path in sorted(glob.glob(os.path.join(self.inbound_path, f"*+{self.coursedir.assignment_id}+*"))):
+            name = os.path.basename(path)
             try:
-                check_student_id(record["username"], f"exchange submission {record['filename']}")
+                record = self._checked_record(path)
             except ValueError as error:
-                self.rejected.append((record["filename"], str(error)))
+                self.rejected.append((name, str(error)))
                 continue
-            owner = _owner(path)
-            if self.check_owner and owner not in (record["username"], "root"):
-                reason = f"names student {record['username']!r} but was submitted by user {owner!r}"
-                self.rejected.append((record["filename"], reason))
-                continue
-            kept.append(record)
-        self.src_records = kept
+            best = latest.get(record["username"])
+            if best is None or record["timestamp"] > best["timestamp"]:
+                latest[record["username"]] = record
+        self.src_records = list(latest.values())
+
+    def _checked_record(self, path):
+        from nbgrader.utils import parse_utc
+
+        name = os.path.basename(path)
+        parts = name.rsplit("+", 3)
+        if len(parts) != 4:
+            raise ValueError("is not named <student>+<assignment>+<time>+<key> as nbgrader's submit names folders")
+        check_student_id(parts[0], "exchange submission")
+        try:
+            timestamp = parse_utc(parts[2])
+        except (ValueError, OverflowError) as error:
+            raise ValueError(f"has no valid submission time ({parts[2]!r})") from error
+        owner = _owner(path)
+        if self.check_owner and owner != parts[0]:
+            raise ValueError(f"names student {parts[0]!r} but was submitted by user {owner!r}")
+        return {"username": parts[0], "filename": name, "timestamp": timestamp}
 
 
 def _owner(path):

@@ -109,6 +109,11 @@ Course id: `{course_id}`; exchange folder: `{exchange}` (both in `nbgrader_confi
 """
 
 
+def student_nbgrader_config(settings):
+    """The text of a student's nbgrader_config.py: the course id and exchange folder of `settings`."""
+    return STUDENT_NBGRADER_CONFIG.format(course_id=settings.course_id, exchange=settings.exchange)
+
+
 def _skipped(folder, names):
     import fnmatch
 
@@ -144,11 +149,10 @@ def build_student_edition(course_root, out_dir, zip=False, settings=None):
         else:
             shutil.copy(source, target)
     shutil.copytree(settings.release_dir, os.path.join(out_dir, "assignments"), ignore=_skipped, symlinks=False)
-    values = {"course_id": settings.course_id, "exchange": settings.exchange}
     with open(os.path.join(out_dir, "nbgrader_config.py"), "w") as handle:
-        handle.write(STUDENT_NBGRADER_CONFIG.format(**values))
+        handle.write(student_nbgrader_config(settings))
     with open(os.path.join(out_dir, "README.md"), "w") as handle:
-        handle.write(README.format(**values))
+        handle.write(README.format(course_id=settings.course_id, exchange=settings.exchange))
     with open(os.path.join(out_dir, "Makefile"), "w") as handle:
         handle.write(MAKEFILE)
     write_jupyter_config(os.path.join(out_dir, "jupyter-config"), instructor_tools=False, assignments=True)

@@ -110,7 +110,7 @@ def main(argv=None):
     folder = os.path.join(jupyter_runtime_dir(), "course-lab")
     write_jupyter_config(folder, instructor_tools, exchange)
     put_python_on_path()
-    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", *argv]
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", *argv]
     os.execve(sys.executable, command, lab_environment(folder))
 
 
