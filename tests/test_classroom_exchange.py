@@ -57,11 +57,7 @@ def _why_not():
     return None
 
 
-pytestmark = [
-    pytest.mark.skipif(_why_not() is not None, reason=str(_why_not())),
-    # nbgrader 0.9.6's own release_feedback passes a misspelt keyword ("authentictor")
-    pytest.mark.filterwarnings("ignore:Passing unrecognized arguments to super:DeprecationWarning"),
-]
+pytestmark = pytest.mark.skipif(_why_not() is not None, reason=str(_why_not()))
 
 
 def _student_python(top):

@@ -13,25 +13,19 @@ repository serves lessons and assignments from one root, with the Formgrader off
 course has no gradebook (and on, and working, once it has one), and leaves no gradebook.db.
 """
 
-import contextlib
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import sysconfig
-import time
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.jupyter_server import get, serving
 
 from course_lib import cli
 
@@ -60,12 +54,6 @@ def _readable_text(path):
     if path.suffix == ".ipynb":
         return "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
     return path.read_bytes().decode("utf-8", errors="replace")
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -171,64 +159,8 @@ def test_make_check_passes_from_a_fresh_unpack(edition, edition_venv):
     assert "kernel: assignments/a1_softmax/a1_softmax.ipynb runs" in done.stdout
 
 
-def _get(lab, path):
-    """(status, body) of GET path on the server `lab` (port, token)."""
-    port, token = lab
-    sep = "&" if "?" in path else "?"
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}{sep}token={token}", timeout=10) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-
-
-@contextlib.contextmanager
-def _serving(command, cwd, env):
-    """Run a JupyterLab command until the block ends; yields ((port, token), output) where
-    output["printed"] holds what the command printed, once the block has ended."""
-    port, token = _free_port(), secrets.token_hex(8)
-    args = f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 --IdentityProvider.token={token}"
-    if os.geteuid() == 0:
-        args += " --allow-root"
-    command = [
-        word for part in command for word in (args.split() if part == "{ARGS}" else [part.replace("{ARGS}", args)])
-    ]
-    runtime = Path(env["JUPYTER_RUNTIME_DIR"])
-    runtime.mkdir(parents=True, exist_ok=True)
-    output = {}
-    with open(runtime / f"lab-{port}.log", "w+") as log:
-        process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            _wait_until_serving(process, (port, token), log)
-            yield (port, token), output
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            log.seek(0)
-            output["printed"] = log.read()
-
-
-def _wait_until_serving(process, lab, log):
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"{process.args} exited {process.returncode}:\n{log.read()[-3000:]}")
-        with contextlib.suppress(OSError):
-            if _get(lab, "/api/status")[0] == 200:
-                return
-        time.sleep(0.5)
-    pytest.fail(f"{process.args} did not answer within 90 s")
-
-
 def _disabled(lab):
-    _, page = _get(lab, "/lab")
+    _, page = get(lab, "/lab")
     return set(json.loads(re.search(r'"disabledExtensions": (\[[^\]]*\])', page).group(1)))
 
 
@@ -236,13 +168,13 @@ def test_make_lab_opens_the_edition_with_the_assignments_tab_and_no_instructor_t
     root, _ = edition
     env = dict(_env(), JUPYTER_RUNTIME_DIR=str(tmp_path))
     command = ["make", "-C", str(root), "lab", f"VENV={edition_venv}", "LAB_ARGS={ARGS}"]
-    with _serving(command, root, env) as (lab, output):
-        listing = json.loads(_get(lab, "/api/contents")[1])
+    with serving(command, root, env) as (lab, output):
+        listing = json.loads(get(lab, "/api/contents")[1])
         assert {"notebooks", "assignments", "README.md"} <= {item["name"] for item in listing["content"]}
-        assert _get(lab, "/formgrader")[0] == 404
+        assert get(lab, "/formgrader")[0] == 404
         assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= _disabled(lab)
         assert "@jupyter/nbgrader:assignment-list" not in _disabled(lab)
-        courses = json.loads(_get(lab, "/courses")[1])
+        courses = json.loads(get(lab, "/courses")[1])
         assert courses["success"] is True, courses
     assert "This is the student edition" in output["printed"] and "Assignments tab: on" in output["printed"]
 
@@ -260,14 +192,14 @@ def self_study_course(tmp_path):
 
 def test_self_study_lab_reaches_lessons_and_assignments_and_leaves_no_gradebook(self_study_course, tmp_path):
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), PATH="/usr/bin:/bin")
-    with _serving([sys.executable, "-m", "course_lib.classroom.lab", "{ARGS}"], self_study_course, env) as (
+    with serving([sys.executable, "-m", "course_lib.classroom.lab", "{ARGS}"], self_study_course, env) as (
         lab,
         output,
     ):
-        listing = {item["name"] for item in json.loads(_get(lab, "/api/contents")[1])["content"]}
+        listing = {item["name"] for item in json.loads(get(lab, "/api/contents")[1])["content"]}
         assert {"notebooks", "assignments"} <= listing
-        assert _get(lab, "/api/contents/assignments/a1_softmax/a1_softmax.ipynb")[0] == 200
-        assert _get(lab, "/formgrader")[0] == 404 and _get(lab, "/assignments?course_id=tnn101")[0] == 404
+        assert get(lab, "/api/contents/assignments/a1_softmax/a1_softmax.ipynb")[0] == 200
+        assert get(lab, "/formgrader")[0] == 404 and get(lab, "/assignments?course_id=tnn101")[0] == 404
         assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:assignment-list"} <= _disabled(lab)
     assert "opened for self-study" in output["printed"] and "Formgrader: off" in output["printed"]
     assert not (self_study_course / "gradebook.db").exists()
@@ -281,12 +213,12 @@ def test_once_a_class_is_taught_the_formgrader_is_on_and_answers(self_study_cour
         pass  # what `course collect` or `course grade` leaves
     # PATH without the virtualenv: the Formgrader still finds alembic (no "Loading, please wait..." forever)
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), PATH="/usr/bin:/bin")
-    with _serving([sys.executable, "-m", "course_lib.classroom.lab", "{ARGS}"], self_study_course, env) as (
+    with serving([sys.executable, "-m", "course_lib.classroom.lab", "{ARGS}"], self_study_course, env) as (
         lab,
         output,
     ):
         assert "@jupyter/nbgrader:formgrader" not in _disabled(lab)
-        status, body = _get(lab, "/formgrader/api/assignments")
+        status, body = get(lab, "/formgrader/api/assignments")
         assert status == 200, body
         names = {a["name"] for a in json.loads(body)}
         assert "a1_softmax" in names

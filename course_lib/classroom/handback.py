@@ -9,6 +9,7 @@ summary says so.
 """
 
 import os
+import warnings
 
 from course_lib.classroom.exchange import check_exchange, course_api, outcome_error
 from course_lib.grading.release import check_assignments
@@ -36,7 +37,10 @@ def return_feedback(settings, assignment):
         if not os.path.isfile(os.path.join(folder, "submission_secret.txt")):
             kept.append(f"  {student}: not submitted through the exchange; send {folder} through your LMS")
             continue
-        outcome = api.release_feedback(assignment, student)
+        with warnings.catch_warnings():
+            # nbgrader 0.9.6's release_feedback passes a misspelt keyword ("authentictor") on to traitlets
+            warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
+            outcome = api.release_feedback(assignment, student)
         if outcome["success"]:
             returned.append(student)
         else:
