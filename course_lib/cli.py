@@ -29,7 +29,19 @@ def build_parser():
 
 DEFAULTS = Settings()
 COURSE_HELP = "the instructor's course folder, holding course.toml and solutions/ (default .)"
-EXCHANGE_HELP = f"nbgrader exchange folder (default: course.toml's exchange_root, else {DEFAULTS.exchange_root})"
+
+
+def _default(field):
+    """How a help text states a setting's default: course.toml's value, else the Settings default."""
+    value = getattr(DEFAULTS, field)
+    return (
+        f"(default: course.toml's {field}, else {value:g})"
+        if isinstance(value, float)
+        else (f"(default: course.toml's {field}, else {value})")
+    )
+
+
+EXCHANGE_HELP = f"nbgrader's exchange folder {_default('exchange_root')}"
 
 
 def _settings(args, **overrides):
@@ -60,7 +72,7 @@ def add_student_edition_parser(subcommands):
     edition.add_argument("out", metavar="OUT", help="folder to create (must not exist, or be empty)")
     edition.add_argument("--zip", action="store_true", help="also write OUT.zip, ready to hand out")
     edition.add_argument("--course", default=".", help=COURSE_HELP)
-    edition.add_argument("--exchange", help=EXCHANGE_HELP)
+    edition.add_argument("--exchange", metavar="DIR", help=EXCHANGE_HELP + ", written into its nbgrader_config.py")
     edition.set_defaults(run=_run_student_edition)
 
 
@@ -69,7 +81,7 @@ def _run_student_edition(args):
 
     def action():
         path = build_student_edition(args.course, args.out, zip=args.zip, settings=_settings(args))
-        return [f"student edition written to {path}"]
+        return [f"student edition written to {os.path.abspath(args.out)}" + (f" and {path}" if args.zip else "")]
 
     return _run("student-edition", action)
 
@@ -84,7 +96,7 @@ def add_release_parser(subcommands):
     )
     release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="assignment ids (default: all)")
     release.add_argument("--to-exchange", action="store_true", help="release to the exchange too")
-    release.add_argument("--exchange", help=EXCHANGE_HELP)
+    release.add_argument("--exchange", metavar="DIR", help=EXCHANGE_HELP)
     release.add_argument("--course", default=".", help=COURSE_HELP)
     release.set_defaults(run=_run_release)
 
@@ -106,7 +118,11 @@ def add_collect_parser(subcommands):
     collect.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id")
     source = collect.add_mutually_exclusive_group(required=True)
     source.add_argument(
-        "--exchange", nargs="?", const="", metavar="DIR", help="from nbgrader's exchange; " + (EXCHANGE_HELP)
+        "--exchange",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help=f"from nbgrader's exchange folder {_default('exchange_root')}",
     )
     source.add_argument(
         "--from-zips",
@@ -148,11 +164,11 @@ def add_grade_parser(subcommands):
     grade.add_argument("--out", help="course folder the results go to (default: the class folder, see course.toml)")
     grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
     grade.add_argument("--course", default=".", help=COURSE_HELP)
-    grade.add_argument("--source", help=f"source notebooks folder (default {DEFAULTS.source_directory})")
-    grade.add_argument("--cell-timeout", type=int, help=f"seconds per cell (default {DEFAULTS.cell_timeout})")
-    grade.add_argument("--timeout", type=int, help=f"seconds per notebook (default {DEFAULTS.notebook_timeout})")
+    grade.add_argument("--source", help=f"source notebooks folder {_default('source_directory')}")
+    grade.add_argument("--cell-timeout", type=int, help=f"seconds per cell {_default('cell_timeout')}")
+    grade.add_argument("--timeout", type=int, help=f"seconds per notebook {_default('notebook_timeout')}")
     grade.add_argument(
-        "--memory-gib", type=float, help=f"memory cap per student kernel in GiB (default {DEFAULTS.memory_gib:g})"
+        "--memory-gib", type=float, help=f"memory cap per student kernel in GiB {_default('memory_gib')}"
     )
     grade.set_defaults(run=_run_grade)
 
@@ -182,7 +198,7 @@ def add_return_parser(subcommands):
         "fetches only their own (Assignments tab, or `nbgrader fetch_feedback ASSIGNMENT`).",
     )
     handback.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id")
-    handback.add_argument("--exchange", help=EXCHANGE_HELP)
+    handback.add_argument("--exchange", metavar="DIR", help=EXCHANGE_HELP)
     handback.add_argument("--course", default=".", help=COURSE_HELP)
     handback.set_defaults(run=_run_return)
 
