@@ -91,6 +91,10 @@ def lms_run(toy, tmp_path_factory):
         outputs[label] = _cli(["collect", course.ASSIGNMENT, "--from-zips", str(source), "--course", str(root)])
     outputs["grade"] = _cli(["grade", course.ASSIGNMENT, "--course", str(root), "--jobs", "2"])
     outputs["grades"] = _cli(["grades", "--course", str(root), "--out", str(root / "grades.csv")])
+    exchange = folder.parent / "exchange"
+    exchange.mkdir()
+    os.chmod(exchange, 0o1777)
+    outputs["return"] = _cli(["return", course.ASSIGNMENT, "--exchange", str(exchange), "--course", str(root)])
     return {"root": root, "bad": bad, **outputs}
 
 
@@ -165,6 +169,21 @@ def test_course_grades_and_nbgrader_export_read_the_course_gradebook(lms_run):
         assert (lee.score, lee.late_submission_penalty) == (4.0, 2.0)
         assert gb.find_assignment(course.ASSIGNMENT).duedate.isoformat() == "2026-03-01T12:00:00"
     assert stat.S_IMODE(os.stat(lms_run["root"] / "gradebook.db").st_mode) == 0o600
+
+
+def test_feedback_on_zip_submissions_stays_for_the_lms(lms_run):
+    code, text = lms_run["return"]
+    assert code == 0, text
+    assert "returned feedback on toy to 0 student(s)" in text and "not returned (3):" in text
+    feedback = lms_run["root"] / "feedback" / "lee" / course.ASSIGNMENT
+    assert f"lee: not submitted through the exchange; send {feedback} through your LMS" in text
+    assert (feedback / f"{course.NOTEBOOK}.html").exists()
+
+
+def test_grading_before_collecting_says_what_to_do(tmp_path):
+    course.write_source(tmp_path / "solutions")
+    code, text = _cli(["grade", course.ASSIGNMENT, "--course", str(tmp_path)])
+    assert code == 2 and "nothing collected yet" in text and "course collect toy" in text
 
 
 def test_unknown_assignment_and_missing_zips_stop_the_run_with_a_message(toy, tmp_path):

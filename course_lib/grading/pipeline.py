@@ -236,7 +236,14 @@ def grade(assignment, settings, submissions_dir=None, out_dir=None, jobs=1, show
     start = time.monotonic()
     check_assignments(settings, [assignment])
     out_dir = os.path.abspath(out_dir or settings.class_root)
-    submissions_dir = os.path.abspath(submissions_dir or os.path.join(settings.class_root, "submitted"))
+    if submissions_dir is None:
+        submissions_dir = os.path.join(settings.class_root, "submitted")
+        if not os.path.isdir(submissions_dir):
+            raise FileNotFoundError(
+                f"nothing collected yet: {submissions_dir} does not exist (run `course collect {assignment}` "
+                "first, or name a folder of submissions with --submissions DIR)"
+            )
+    submissions_dir = os.path.abspath(submissions_dir)
     if not os.path.isdir(submissions_dir):
         raise FileNotFoundError(f"submissions folder {submissions_dir} does not exist")
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
