@@ -173,7 +173,7 @@ def test_make_lab_opens_the_edition_with_the_assignments_tab_and_no_instructor_t
         assert {"notebooks", "assignments", "README.md"} <= {item["name"] for item in listing["content"]}
         assert get(lab, "/formgrader")[0] == 404
         assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= _disabled(lab)
-        assert "@jupyter/nbgrader:assignment-list" not in _disabled(lab)
+        assert not {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:menu"} & _disabled(lab)
         courses = json.loads(get(lab, "/courses")[1])
         assert courses["success"] is True, courses
     assert "This is the student edition" in output["printed"] and "Assignments tab: on" in output["printed"]
@@ -200,7 +200,9 @@ def test_self_study_lab_reaches_lessons_and_assignments_and_leaves_no_gradebook(
         assert {"notebooks", "assignments"} <= listing
         assert get(lab, "/api/contents/assignments/a1_softmax/a1_softmax.ipynb")[0] == 200
         assert get(lab, "/formgrader")[0] == 404 and get(lab, "/assignments?course_id=tnn101")[0] == 404
-        assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:assignment-list"} <= _disabled(lab)
+        assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:menu"} <= (
+            _disabled(lab)
+        )
     assert "opened for self-study" in output["printed"] and "Formgrader: off" in output["printed"]
     assert not (self_study_course / "gradebook.db").exists()
 

@@ -37,6 +37,8 @@ def write_jupyter_config(folder, instructor_tools, assignments=True):
             disabled_lab[f"{LAB_EXTENSION}:{name}"] = not enabled
         for name in tools["server"]:
             server[f"{SERVER_EXTENSION}.{name}"] = enabled
+    # the Nbgrader menu lists only those tools: without any, it would be an empty menu
+    disabled_lab[f"{LAB_EXTENSION}:menu"] = not (instructor_tools or assignments)
     os.makedirs(os.path.join(folder, "labconfig"), exist_ok=True)
     with open(os.path.join(folder, "labconfig", "page_config.json"), "w") as handle:
         json.dump({"disabledExtensions": disabled_lab}, handle, indent=2, sort_keys=True)
