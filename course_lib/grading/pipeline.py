@@ -36,6 +36,7 @@ import time
 
 from tqdm import tqdm
 
+from course_lib.checks import check_count
 from course_lib.grading.release import check_assignments
 from course_lib.grading.report import StudentResult, status_page, summary, write_csv
 from course_lib.grading.sandbox import Sandbox, secret_paths
@@ -246,8 +247,7 @@ def grade(assignment, settings, submissions_dir=None, out_dir=None, jobs=1, show
     submissions_dir = os.path.abspath(submissions_dir)
     if not os.path.isdir(submissions_dir):
         raise FileNotFoundError(f"submissions folder {submissions_dir} does not exist")
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
-        raise ValueError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    jobs = check_count("jobs", jobs)
     os.makedirs(out_dir, exist_ok=True)
     run_root = tempfile.mkdtemp(prefix="course-grade-")
     # kernels of an unprivileged user must pass through to their folders in here
