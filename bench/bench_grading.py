@@ -23,6 +23,7 @@ from fixtures import grading_course as course
 
 from course_lib.grading.pipeline import grade
 from course_lib.grading.release import generate
+from course_lib.grading.settings import Settings
 
 KINDS = ["correct", "stub", "edited_tests", "deleted_test", "warns"]
 
@@ -44,8 +45,9 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as root:
         root = Path(root)
-        source = course.write_source(root / "solutions")
-        release_root, _ = generate([course.ASSIGNMENT], source, str(root / "release"))
+        course.write_source(root / "solutions")
+        settings = Settings(course_root=str(root))
+        release_root, _ = generate([course.ASSIGNMENT], settings, str(root / "release"))
         released = nbformat.read(Path(release_root) / course.ASSIGNMENT / f"{course.NOTEBOOK}.ipynb", as_version=4)
         for i in range(args.students):
             folder = root / "submissions" / f"student{i:03d}" / course.ASSIGNMENT
@@ -54,7 +56,7 @@ def main(argv=None):
 
         start, cpu_start = time.perf_counter(), _cpu_seconds()
         results, summary = grade(
-            course.ASSIGNMENT, root / "submissions", out_dir=root / "out", jobs=args.jobs, source_dir=source
+            course.ASSIGNMENT, settings, root / "submissions", out_dir=root / "out", jobs=args.jobs
         )
         seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
 

@@ -5,9 +5,11 @@ Each subcommand imports its heavy modules (nbgrader, torch) only when it runs, s
 """
 
 import argparse
+import os
 import sys
 
-from course_lib import __version__, grading
+from course_lib import __version__
+from course_lib.grading.settings import Settings
 
 
 def build_parser():
@@ -15,93 +17,219 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"course_lib {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Subcommands register here, each as `add_<name>_parser(subcommands)` below.
-    add_grade_parser(subcommands)
+    add_student_edition_parser(subcommands)
     add_release_parser(subcommands)
+    add_collect_parser(subcommands)
+    add_grade_parser(subcommands)
+    add_return_parser(subcommands)
+    add_grades_parser(subcommands)
     add_train_convnet_parser(subcommands)
     return parser
+
+
+DEFAULTS = Settings()
+COURSE_HELP = "the instructor's course folder, holding course.toml and solutions/ (default .)"
+
+
+def _default(field):
+    """How a help text states a setting's default: course.toml's value, else the Settings default."""
+    value = getattr(DEFAULTS, field)
+    return (
+        f"(default: course.toml's {field}, else {value:g})"
+        if isinstance(value, float)
+        else (f"(default: course.toml's {field}, else {value})")
+    )
+
+
+EXCHANGE_HELP = f"nbgrader's exchange folder {_default('exchange_root')}"
+
+
+def _settings(args, **overrides):
+    """The course's Settings (course.toml under --course), with the options given on the command line."""
+    return Settings.load(args.course, exchange_root=getattr(args, "exchange", None), **overrides)
+
+
+def _run(name, action):
+    """Run `action()` (which returns summary lines); exit 0, or 2 with the reason when it could not run."""
+    try:
+        lines = action()
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"course {name}: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
+def add_student_edition_parser(subcommands):
+    edition = subcommands.add_parser(
+        "student-edition",
+        help="build what students receive: lessons, release notebooks, course_lib, a student README",
+        description="Write the student edition of the course into OUT: the lessons, the release notebooks, "
+        "course_lib, a student README and the student side of the nbgrader and Jupyter configuration "
+        "(course id, exchange folder; Formgrader and Create Assignment off). No solutions, no hidden tests, "
+        "no grading configuration, no gradebook.",
+    )
+    edition.add_argument("out", metavar="OUT", help="folder to create (must not exist, or be empty)")
+    edition.add_argument("--zip", action="store_true", help="also write OUT.zip, ready to hand out")
+    edition.add_argument("--course", default=".", help=COURSE_HELP)
+    edition.add_argument("--exchange", metavar="DIR", help=EXCHANGE_HELP + ", written into its nbgrader_config.py")
+    edition.set_defaults(run=_run_student_edition)
+
+
+def _run_student_edition(args):
+    from course_lib.classroom.edition import build_student_edition
+
+    def action():
+        path = build_student_edition(args.course, args.out, zip=args.zip, settings=_settings(args))
+        return [f"student edition written to {os.path.abspath(args.out)}" + (f" and {path}" if args.zip else "")]
+
+    return _run("student-edition", action)
+
+
+def add_release_parser(subcommands):
+    release = subcommands.add_parser(
+        "release",
+        help="regenerate assignments/ from solutions/; --to-exchange hands them to the class",
+        description="Regenerate the student notebooks in assignments/ from the nbgrader source notebooks in "
+        "solutions/ (solutions and hidden tests removed). With --to-exchange, also release them through "
+        "nbgrader's exchange, where students fetch them (Assignments tab or `nbgrader fetch_assignment`).",
+    )
+    release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="assignment ids (default: all)")
+    release.add_argument("--to-exchange", action="store_true", help="release to the exchange too")
+    release.add_argument("--exchange", metavar="DIR", help=EXCHANGE_HELP)
+    release.add_argument("--course", default=".", help=COURSE_HELP)
+    release.set_defaults(run=_run_release)
+
+
+def _run_release(args):
+    from course_lib.classroom.release import release_assignments
+
+    return _run("release", lambda: release_assignments(_settings(args), args.assignments, args.to_exchange))
+
+
+def add_collect_parser(subcommands):
+    collect = subcommands.add_parser(
+        "collect",
+        help="collect submissions (exchange or LMS zips) into submitted/<student_id>/<assignment>/",
+        description="Collect every student's latest submission of ASSIGNMENT into the course folder's "
+        "submitted/<student_id>/<assignment>/ (nbgrader's layout, which `course grade` reads). Earlier "
+        "submissions are kept under archive/. Lists every submission it could not use, and why.",
+    )
+    collect.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id")
+    source = collect.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--exchange",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help=f"from nbgrader's exchange folder {_default('exchange_root')}",
+    )
+    source.add_argument(
+        "--from-zips",
+        metavar="PATH",
+        help="from `course submit` zips: a folder of them, one zip, or an LMS bulk download (zips in a zip)",
+    )
+    collect.add_argument("--course", default=".", help=COURSE_HELP)
+    collect.set_defaults(run=_run_collect)
+
+
+def _run_collect(args):
+    from course_lib.classroom.collect import collect_from_exchange, collect_from_zips
+
+    def action():
+        settings = Settings.load(args.course, exchange_root=args.exchange or None)
+        if args.from_zips:
+            report = collect_from_zips(settings, args.assignment, args.from_zips)
+        else:
+            report = collect_from_exchange(settings, args.assignment)
+        return report.lines(settings)
+
+    return _run("collect", action)
 
 
 def add_grade_parser(subcommands):
     grade = subcommands.add_parser(
         "grade",
         help="autograde every student's submission of an assignment",
-        description="Autograde <submissions>/<student_id>/<assignment>/*.ipynb (or <student_id>/*.ipynb) "
-        "with nbgrader, each student kernel sandboxed; writes <out>/grades.csv and one feedback page per "
-        "student. Exits 0 when the run completed, even if some students failed.",
+        description="Autograde <submissions>/<student_id>/<assignment>/*.ipynb (or <student_id>/*.ipynb) with "
+        "nbgrader, each student kernel sandboxed. Writes, in the course folder, feedback/ and autograded/ "
+        "(nbgrader's layout), the scores into gradebook.db (the Formgrader's and `nbgrader export`'s) and "
+        "this run's grade sheet grades/<assignment>.csv. Late work loses the course's late penalty. Exits 0 "
+        "when the run completed, even if some students failed.",
     )
-    grade.add_argument("assignment", help="assignment id: a folder of the source directory")
-    grade.add_argument("--submissions", required=True, help="folder with one subfolder per student")
-    grade.add_argument("--out", help="output folder (default: grading_out/<assignment>)")
+    grade.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id: a folder of the source directory")
+    grade.add_argument(
+        "--submissions", help="folder with one subfolder per student (default: the course folder's submitted/)"
+    )
+    grade.add_argument("--out", help="course folder the results go to (default: the class folder, see course.toml)")
     grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
+    grade.add_argument("--course", default=".", help=COURSE_HELP)
+    grade.add_argument("--source", help=f"source notebooks folder {_default('source_directory')}")
+    grade.add_argument("--cell-timeout", type=int, help=f"seconds per cell {_default('cell_timeout')}")
+    grade.add_argument("--timeout", type=int, help=f"seconds per notebook {_default('notebook_timeout')}")
     grade.add_argument(
-        "--source",
-        default=grading.SOURCE_DIRECTORY,
-        help=f"source notebooks folder (default {grading.SOURCE_DIRECTORY})",
-    )
-    grade.add_argument(
-        "--cell-timeout",
-        type=int,
-        default=grading.CELL_TIMEOUT,
-        help=f"seconds per cell (default {grading.CELL_TIMEOUT})",
-    )
-    grade.add_argument(
-        "--timeout",
-        type=int,
-        default=grading.NOTEBOOK_TIMEOUT,
-        help=f"seconds per notebook (default {grading.NOTEBOOK_TIMEOUT})",
-    )
-    grade.add_argument(
-        "--memory-gib",
-        type=float,
-        default=grading.MEMORY_GIB,
-        help=f"memory cap per student kernel in GiB (default {grading.MEMORY_GIB:g})",
+        "--memory-gib", type=float, help=f"memory cap per student kernel in GiB {_default('memory_gib')}"
     )
     grade.set_defaults(run=_run_grade)
 
 
 def _run_grade(args):
     from course_lib.grading.pipeline import grade
-    from course_lib.grading.sandbox import GIB
 
-    try:
-        _, summary = grade(
-            args.assignment,
-            args.submissions,
-            out_dir=args.out,
-            jobs=args.jobs,
-            source_dir=args.source,
+    def action():
+        settings = Settings.load(
+            args.course,
+            source_directory=args.source and os.path.abspath(args.source),
             cell_timeout=args.cell_timeout,
             notebook_timeout=args.timeout,
-            memory_bytes=int(args.memory_gib * GIB),
+            memory_gib=args.memory_gib,
         )
-    except (ValueError, OSError, RuntimeError) as error:
-        print(f"course grade: {error}", file=sys.stderr)
-        return 2
-    print(summary)
-    return 0
+        _, summary = grade(args.assignment, settings, args.submissions, out_dir=args.out, jobs=args.jobs)
+        return [summary]
+
+    return _run("grade", action)
 
 
-def add_release_parser(subcommands):
-    release = subcommands.add_parser(
-        "release",
-        help="regenerate assignments/ from solutions/",
-        description="Regenerate the student notebooks in assignments/ from the nbgrader source notebooks "
-        "in solutions/ (solutions and hidden tests removed).",
+def add_return_parser(subcommands):
+    handback = subcommands.add_parser(
+        "return",
+        help="return the feedback of an assignment to the students through the exchange",
+        description="Release the feedback pages `course grade` wrote through nbgrader's exchange; each student "
+        "fetches only their own (Assignments tab, or `nbgrader fetch_feedback ASSIGNMENT`).",
     )
-    release.add_argument("--course", default=".", help="course folder holding solutions/ (default .)")
-    release.set_defaults(run=_run_release)
+    handback.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id")
+    handback.add_argument("--exchange", metavar="DIR", help=EXCHANGE_HELP)
+    handback.add_argument("--course", default=".", help=COURSE_HELP)
+    handback.set_defaults(run=_run_return)
 
 
-def _run_release(args):
-    from course_lib.grading.release import release
+def _run_return(args):
+    from course_lib.classroom.handback import return_feedback
 
-    try:
-        released = release(args.course)
-    except RuntimeError as error:
-        print(f"course release: {error}", file=sys.stderr)
-        return 2
-    print(f"released {len(released)} assignment(s): {', '.join(released) or 'none'}")
-    return 0
+    return _run("return", lambda: return_feedback(_settings(args), args.assignment))
+
+
+def add_grades_parser(subcommands):
+    grades = subcommands.add_parser(
+        "grades",
+        help="export every assignment's grades (one row per student and assignment) for an LMS",
+        description="Write a CSV with one row per student and assignment: student_id, assignment, score (after "
+        "any late penalty), max_score, status (graded, needs manual grading, failed, missing), late (hours "
+        "past the due date) and submitted_at, from the course gradebook.",
+    )
+    grades.add_argument("--out", default="grades.csv", metavar="CSV", help="file to write (default grades.csv)")
+    grades.add_argument("--course", default=".", help=COURSE_HELP)
+    grades.set_defaults(run=_run_grades)
+
+
+def _run_grades(args):
+    from course_lib.classroom.grades import export_grades
+
+    def action():
+        rows = export_grades(_settings(args), args.out)
+        return [f"wrote {rows} row(s) to {args.out}"]
+
+    return _run("grades", action)
 
 
 def add_train_convnet_parser(subcommands):

@@ -1,7 +1,7 @@
 """The grading pipeline end to end: one batch of good and bad submissions, graded once.
 
 Every bad submission is built from the released toy notebook
-(tests/fixtures/grading_course.py); the batch runs with short time limits and two
+(tests/fixtures/grading_course.py); the batch runs with short time limits and three
 workers. The isolation tests read what a probe cell, run inside a student's kernel,
 printed into that student's graded notebook.
 """
@@ -23,16 +23,43 @@ from nbformat.v4 import new_code_cell
 from course_lib import cli
 from course_lib.grading.pipeline import grade
 from course_lib.grading.release import generate
-from course_lib.grading.sandbox import GIB, Sandbox
+from course_lib.grading.sandbox import Sandbox
+from course_lib.grading.settings import GIB, Settings
 
 CELL_TIMEOUT = 5
 NOTEBOOK_TIMEOUT = 20
 MEMORY = 2 * GIB
-MACHINE = Sandbox.detect()
 # the "duplicated" submission has duplicate cell ids on purpose
 pytestmark = pytest.mark.filterwarnings("ignore::nbformat.warnings.DuplicateCellId")
-needs_root = pytest.mark.skipif(MACHINE.user is None, reason="the grader is not root: no user switch")
-needs_namespaces = pytest.mark.skipif(not MACHINE.namespaces, reason="this machine cannot create namespaces")
+
+
+@pytest.fixture(scope="module")
+def machine():
+    """The strongest sandbox this machine allows (detecting it starts processes: not at collection)."""
+    return Sandbox.detect(Settings())
+
+
+@pytest.fixture
+def needs_root(machine):
+    if machine.user is None:
+        pytest.skip("the grader is not root: no user switch")
+
+
+@pytest.fixture
+def needs_namespaces(machine):
+    if not machine.namespaces:
+        pytest.skip("this machine cannot create namespaces")
+
+
+def _settings(root, source):
+    return Settings(
+        course_root=str(root),
+        source_directory=str(source),
+        cell_timeout=CELL_TIMEOUT,
+        notebook_timeout=NOTEBOOK_TIMEOUT,
+        memory_gib=MEMORY / GIB,
+    )
+
 
 KINDS = [
     "correct",
@@ -100,7 +127,8 @@ def _submit(folder, nb):
 def batch(tmp_path_factory, isolated_jupyter, listener):
     root = tmp_path_factory.mktemp("grading")
     source = course.write_source(root / "solutions")
-    release_root, _ = generate([course.ASSIGNMENT], source, str(root / "release"))
+    settings = _settings(root, source)
+    release_root, _ = generate([course.ASSIGNMENT], settings, str(root / "release"))
     released = nbformat.read(os.path.join(release_root, course.ASSIGNMENT, f"{course.NOTEBOOK}.ipynb"), as_version=4)
     subs = root / "submissions"
     for kind in KINDS:
@@ -128,16 +156,14 @@ def batch(tmp_path_factory, isolated_jupyter, listener):
     _submit(subs / "probe" / course.ASSIGNMENT, course.probe_submission(released, probe))
     results, summary = grade(
         course.ASSIGNMENT,
+        settings,
         subs,
         out_dir=root / "out",
         jobs=3,  # the slow and stuck students mostly wait: a third worker overlaps them
-        source_dir=source,
-        cell_timeout=CELL_TIMEOUT,
-        notebook_timeout=NOTEBOOK_TIMEOUT,
-        memory_bytes=MEMORY,
         show_progress=False,
     )
     return {
+        "settings": settings,
         "root": root,
         "out": root / "out",
         "source": source,
@@ -148,8 +174,12 @@ def batch(tmp_path_factory, isolated_jupyter, listener):
     }
 
 
+def _sheet(batch):
+    return batch["out"] / "grades" / f"{course.ASSIGNMENT}.csv"
+
+
 def _row(batch, student):
-    with open(batch["out"] / "grades.csv") as sheet:
+    with open(_sheet(batch)) as sheet:
         return next(r for r in csv.DictReader(sheet) if r["student_id"] == student)
 
 
@@ -172,10 +202,11 @@ def _probes(batch):
 
 
 def test_grade_sheet_has_one_row_per_student_and_the_issue_columns(batch):
-    with open(batch["out"] / "grades.csv") as sheet:
+    with open(_sheet(batch)) as sheet:
         reader = csv.DictReader(sheet)
         rows = list(reader)
-    assert reader.fieldnames == ["student_id", "assignment", "score", "max_score", "status", "detail"]
+    columns = ["student_id", "assignment", "score", "max_score", "status", "late", "submitted_at", "detail"]
+    assert reader.fieldnames == columns
     assert sorted(r["student_id"] for r in rows) == sorted(batch["results"])
     assert {r["status"] for r in rows} == {"graded", "failed", "missing"}
 
@@ -286,9 +317,9 @@ def test_feedback_never_shows_hidden_tests(batch, student):
     assert course.HIDDEN_MARKER not in _feedback(batch, student)
 
 
-def test_summary_says_which_protections_were_active(batch):
+def test_summary_says_which_protections_were_active(batch, machine):
     summary = batch["summary"]
-    run = dataclasses.replace(MACHINE, memory_bytes=MEMORY, cpu_seconds=NOTEBOOK_TIMEOUT)
+    run = dataclasses.replace(machine, memory_bytes=MEMORY, cpu_seconds=NOTEBOOK_TIMEOUT)
     for name, active, _ in run.protections():
         assert f"[{'on' if active else 'off'}] {name}" in summary
     assert "4 failed, 2 missing" in summary
@@ -301,18 +332,18 @@ def test_student_code_runs_under_a_memory_cap(batch):
 
 
 @pytest.mark.skipif(os.environ.get("CI") != "true" or os.geteuid() != 0, reason="only CI promises a root grader")
-def test_ci_grades_with_every_protection():
+def test_ci_grades_with_every_protection(machine):
     # CI runs as root on a machine with namespaces: a sandbox that silently degrades there
     # (e.g. an interpreter it cannot reach) would turn the protection tests below into skips.
-    assert MACHINE.user is not None and MACHINE.namespaces, MACHINE.protections()
+    assert machine.user is not None and machine.namespaces, machine.protections()
 
 
-@needs_root
-def test_student_code_runs_unprivileged(batch):
-    assert _probes(batch)["uid"] == MACHINE.user[0] != 0
+@pytest.mark.usefixtures("needs_root")
+def test_student_code_runs_unprivileged(batch, machine):
+    assert _probes(batch)["uid"] == machine.user[0] != 0
 
 
-@needs_namespaces
+@pytest.mark.usefixtures("needs_namespaces")
 def test_student_code_cannot_read_solutions_gradebooks_or_other_students(batch):
     probes = _probes(batch)
     for name in ("read_solutions", "read_other_submission", "read_own_gradebook", "read_master_gradebook"):
@@ -321,7 +352,7 @@ def test_student_code_cannot_read_solutions_gradebooks_or_other_students(batch):
     assert "master" not in probes["list_run_folder"] and probes["list_run_folder"].count("'s") == 1
 
 
-@needs_namespaces
+@pytest.mark.usefixtures("needs_namespaces")
 def test_student_code_cannot_write_outside_its_working_folder(batch):
     probes = _probes(batch)
     assert probes["write_own_folder"] == "allowed: 'probe.txt'"
@@ -331,14 +362,14 @@ def test_student_code_cannot_write_outside_its_working_folder(batch):
     assert not any(os.path.exists(path) for path in batch["outside"].values())
 
 
-@needs_namespaces
+@pytest.mark.usefixtures("needs_namespaces")
 def test_student_code_has_no_network(batch, listener):
     with socket.create_connection(("127.0.0.1", listener), timeout=3):
         pass  # the grader itself can reach the server
     assert _probes(batch)["network"] == "blocked: OSError"
 
 
-@needs_namespaces
+@pytest.mark.usefixtures("needs_namespaces")
 def test_student_code_cannot_see_the_graders_processes(batch):
     assert _probes(batch)["see_grader_process"] is False
 
@@ -349,11 +380,10 @@ def test_without_root_the_memory_cap_still_holds_and_grading_works(batch):
         _submit(subs / kind / course.ASSIGNMENT, course.submission(kind, batch["released"]))
     results, summary = grade(
         course.ASSIGNMENT,
+        batch["settings"],
         subs,
         out_dir=batch["root"] / "plain-out",
         jobs=2,
-        source_dir=batch["source"],
-        memory_bytes=MEMORY,
         show_progress=False,
         sandbox=Sandbox(user=None, namespaces=False),
     )
@@ -369,6 +399,7 @@ def test_regrading_after_a_crashing_resubmission_drops_the_earlier_score(batch, 
     subs = batch["root"] / "resubmissions"
     _submit(subs / "correct" / course.ASSIGNMENT, course.submission("os_exit", batch["released"]))
     argv = ["grade", course.ASSIGNMENT, "--submissions", str(subs), "--out", str(out), "--source", str(batch["source"])]
+    argv += ["--course", str(batch["root"])]
     assert cli.main([*argv, "--cell-timeout", str(CELL_TIMEOUT), "--timeout", str(NOTEBOOK_TIMEOUT)]) == 0
     row = _row({"out": out}, "correct")
     assert (row["status"], row["score"]) == ("failed", "")
@@ -379,9 +410,9 @@ def test_regrading_after_a_crashing_resubmission_drops_the_earlier_score(batch, 
 
 
 def test_the_command_fails_only_when_it_cannot_run(batch, capsys):
-    argv = ["grade", "nope", "--submissions", str(batch["root"] / "submissions"), "--source", str(batch["source"])]
-    assert cli.main(argv) == 2
+    here = ["--course", str(batch["root"]), "--source", str(batch["source"])]
+    assert cli.main(["grade", "nope", "--submissions", str(batch["root"] / "submissions"), *here]) == 2
     assert "assignment must be one of 'toy'" in capsys.readouterr().err
     nowhere = str(batch["root"] / "nowhere")
-    missing = ["grade", course.ASSIGNMENT, "--submissions", nowhere, "--source", str(batch["source"])]
-    assert cli.main([*missing, "--out", str(batch["root"] / "unused")]) == 2
+    assert cli.main(["grade", course.ASSIGNMENT, "--submissions", nowhere, *here]) == 2
+    assert f"submissions folder {nowhere} does not exist" in capsys.readouterr().err

@@ -9,7 +9,8 @@ import pytest
 from fixtures import grading_course as course
 
 from course_lib import cli
-from course_lib.grading.release import release, source_assignments
+from course_lib.grading.release import assignments_in, release
+from course_lib.grading.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,9 +20,10 @@ def _files(folder):
 
 
 def test_committed_assignments_are_what_release_generates_from_solutions(tmp_path, isolated_jupyter):
-    released = release(REPO, release_dir=tmp_path / "assignments")
+    settings = Settings.load(REPO)
+    released = release(settings, release_dir=tmp_path / "assignments")
     committed = REPO / "assignments"
-    assert sorted(d.name for d in committed.iterdir() if d.is_dir()) == released == source_assignments(REPO)
+    assert sorted(d.name for d in committed.iterdir() if d.is_dir()) == released == assignments_in(settings.source_dir)
     for assignment in released:
         fresh, kept = tmp_path / "assignments" / assignment, committed / assignment
         assert _files(kept) == _files(fresh), f"run `course release`: {assignment} is out of date"
@@ -40,7 +42,7 @@ def toy_course(tmp_path_factory, isolated_jupyter):
     course.write_source(root / "solutions")
     (root / "solutions" / course.ASSIGNMENT / "data.csv").write_text("x,y\n1,2\n")
     (root / "assignments" / "retired").mkdir(parents=True)
-    assert release(root) == [course.ASSIGNMENT]
+    assert release(Settings(course_root=str(root))) == [course.ASSIGNMENT]
     return root
 
 
@@ -59,7 +61,7 @@ def test_release_is_deterministic_removes_retired_folders_and_leaves_no_gradeboo
     notebook = toy_course / "assignments" / course.ASSIGNMENT / f"{course.NOTEBOOK}.ipynb"
     first = notebook.read_bytes()
     assert cli.main(["release", "--course", str(toy_course)]) == 0
-    assert "released 1 assignment(s): toy" in capsys.readouterr().out
+    assert "regenerated 1 assignment(s)" in capsys.readouterr().out
     assert notebook.read_bytes() == first
     assert sorted(os.listdir(toy_course / "assignments")) == [course.ASSIGNMENT]
     assert not (toy_course / "gradebook.db").exists()

@@ -14,6 +14,7 @@ from course_lib.grading import sandbox as sandbox_module
 from course_lib.grading.preprocessors import DropDuplicateIds, StderrIsNotFailure, TruncateOutputs
 from course_lib.grading.report import StudentResult, write_csv
 from course_lib.grading.sandbox import Sandbox, _closed_ancestor
+from course_lib.grading.settings import Settings
 from course_lib.grading.submissions import find_submissions, stage
 
 
@@ -119,7 +120,16 @@ def test_failed_grading_is_never_written_as_zero(tmp_path):
         rows = list(csv.DictReader(sheet))
     outcomes = [(r["student_id"], r["score"], r["status"]) for r in rows]
     assert outcomes == [("al", "0", "graded"), ("bo", "", "failed"), ("bo", "", "missing")]
-    assert list(rows[0]) == ["student_id", "assignment", "score", "max_score", "status", "detail"]
+    assert list(rows[0]) == [
+        "student_id",
+        "assignment",
+        "score",
+        "max_score",
+        "status",
+        "late",
+        "submitted_at",
+        "detail",
+    ]
 
 
 def test_the_first_folder_other_users_cannot_enter_is_found():
@@ -136,7 +146,7 @@ def test_the_first_folder_other_users_cannot_enter_is_found():
 def test_jail_spec_hides_given_paths_and_shares_the_connection_file_with_the_kernel_user():
     spec = json.loads(Sandbox(user=(65534, 65534), namespaces=True, hidden=("/srv/sol",)).jail_spec("/w", "/r", "/r/k"))
     assert "/srv/sol" in spec["hidden"] and spec["writable"] == ["/w", "/r"] and spec["readable"] == ["/r/k"]
-    assert spec["limits"]["RLIMIT_AS"] == Sandbox(user=None, namespaces=False).memory_bytes
+    assert spec["limits"]["RLIMIT_AS"] == Sandbox(user=None, namespaces=False).memory_bytes == Settings().memory_bytes
     assert json.loads(Sandbox(user=None, namespaces=False).jail_spec("/w", "/r", "/r/k"))["readable"] == []
 
 

@@ -1,12 +1,16 @@
-"""The course's nbgrader configuration, in one place.
+"""The course's nbgrader configuration, in one place, built from the one Settings object.
 
-`course_config` is what the repository's nbgrader_config.py loads, so that the
-plain `nbgrader` commands and `course grade` follow the same rules;
-`sandboxed` adds what only the pipeline has: every kernel inside the sandbox.
+`course_config(settings)` is what the repository's nbgrader_config.py loads, so that the
+plain `nbgrader` commands, the Formgrader and the `course` commands follow the same rules:
+the course id and exchange root, the course folder, the repairs of bad submissions, the
+late policy, feedback without hidden tests, and every student kernel inside the sandbox
+(plain `nbgrader autograde` included). `api_config` points it at another course folder
+(the pipeline's per-student folders); `sandboxed` gives it a sandbox detected once.
 """
 
 import copy
 import os
+import sys
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
@@ -14,7 +18,6 @@ from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearHiddenTests,
     ClearOutput,
-    Execute,
     GetGrades,
     LimitOutput,
     OverwriteCells,
@@ -23,8 +26,8 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
-from course_lib.grading import CELL_TIMEOUT, MAX_OUTPUT_CHARS, RELEASE_DIRECTORY, SOURCE_DIRECTORY
 from course_lib.grading.feedback import FeedbackExporter
+from course_lib.grading.late import PerDayLatePenalty
 from course_lib.grading.preprocessors import (
     DropDuplicateIds,
     RestoreDeletedAnswers,
@@ -34,22 +37,36 @@ from course_lib.grading.preprocessors import (
 )
 
 
-def course_config(cell_timeout=CELL_TIMEOUT, max_output_chars=MAX_OUTPUT_CHARS):
-    """nbgrader settings of the course.
+def put_python_on_path():
+    """Put this Python's bin/ first on PATH: nbgrader shells out to `alembic` when it creates a gradebook.
 
-    cell_timeout: seconds one cell may run before it is interrupted (and scores 0).
-    max_output_chars: characters kept from the outputs of one cell.
-    Returns a traitlets Config.
+    Without it the Formgrader hangs ("FileNotFoundError: 'alembic'") and generate_assignment
+    fails after it has emptied the release folder.
     """
+    bin_dir = os.path.dirname(sys.executable)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if bin_dir not in parts:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, *parts])
+
+
+def course_config(settings):
+    """nbgrader settings of the course described by `settings` (a Settings); returns a traitlets Config."""
     c = Config()
-    c.CourseDirectory.source_directory = SOURCE_DIRECTORY
-    c.CourseDirectory.release_directory = RELEASE_DIRECTORY
+    c.CourseDirectory.course_id = settings.course_id
+    c.CourseDirectory.root = settings.class_root
+    c.CourseDirectory.source_directory = settings.source_dir
+    c.CourseDirectory.release_directory = settings.release_dir
+    c.CourseDirectory.db_url = f"sqlite:///{settings.gradebook_path}"
+    c.Exchange.root = settings.exchange
     # a deleted test cell is put back and graded instead of silently scoring nothing
     c.OverwriteCells.add_missing_cells = True
-    c.Execute.timeout = cell_timeout
+    c.Execute.timeout = settings.cell_timeout
     # tracebacks without source lines: a failing hidden test does not print its code
     c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
-    c.TruncateOutputs.max_chars = max_output_chars
+    c.TruncateOutputs.max_chars = settings.max_output_chars
+    c.SandboxKernelManager.settings = settings
+    c.AssignLatePenalties.plugin_class = PerDayLatePenalty
+    c.PerDayLatePenalty.penalty_per_day = float(settings.late_penalty_per_day)
     c.Autograde.sanitize_preprocessors = [
         ClearOutput,
         DropDuplicateIds,
@@ -59,7 +76,7 @@ def course_config(cell_timeout=CELL_TIMEOUT, max_output_chars=MAX_OUTPUT_CHARS):
         CheckCellMetadata,
     ]
     c.Autograde.autograde_preprocessors = [
-        Execute,
+        SandboxedExecute,
         TruncateOutputs,
         StderrIsNotFailure,
         ClearMetadataPreprocessor,
@@ -73,16 +90,15 @@ def course_config(cell_timeout=CELL_TIMEOUT, max_output_chars=MAX_OUTPUT_CHARS):
     return c
 
 
-def api_config(root, source_dir, **settings):
-    """course_config (with `settings`) for nbgrader's API on the course folder `root`.
+def api_config(settings, root=None):
+    """course_config for nbgrader's API, on the course folder `root` (default: the class folder).
 
-    root: the nbgrader course folder, holding gradebook.db; source_dir: the folder of
-    source notebooks (absolute, or relative to the current folder).
+    `root` holds its own gradebook.db.
     """
-    c = course_config(**settings)
-    c.CourseDirectory.root = root
-    c.CourseDirectory.source_directory = os.path.abspath(source_dir)
-    c.CourseDirectory.db_url = f"sqlite:///{root}/gradebook.db"
+    c = course_config(settings)
+    if root is not None:
+        c.CourseDirectory.root = str(root)
+        c.CourseDirectory.db_url = f"sqlite:///{root}/gradebook.db"
     c.NbGraderAPI.log_level = "WARN"
     return c
 
@@ -90,9 +106,6 @@ def api_config(root, source_dir, **settings):
 def sandboxed(config, sandbox, workspace):
     """`config` with every kernel started inside `sandbox`, using folder `workspace`."""
     c = copy.deepcopy(config)
-    c.Autograde.autograde_preprocessors = [
-        SandboxedExecute if p is Execute else p for p in config.Autograde.autograde_preprocessors
-    ]
     c.SandboxKernelManager.sandbox = sandbox
     c.SandboxKernelManager.workspace = str(workspace)
     return c

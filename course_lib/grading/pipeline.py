@@ -3,7 +3,7 @@
 How a run works, and why:
 
 1. nbgrader's generate_assignment builds a master gradebook from the source
-   notebooks in a temporary run folder (never in the repository).
+   notebooks (with the assignment's due date) in a temporary run folder.
 2. Each student's folder is checked (misnamed notebook, empty folder, unreadable
    file) and staged, symlinks dropped, into a course folder of its own with its own
    copy of the master gradebook: parallel workers never write to one sqlite file, and
@@ -12,10 +12,16 @@ How a run works, and why:
    nbgrader's API, each kernel inside the sandbox (course_lib.grading.sandbox). A
    worker that a student hangs or kills is killed and replaced; that student is
    `failed` with the reason, the others are graded normally.
-4. The parent writes <out>/grades.csv, <out>/feedback/<student>/<assignment>/*.html
-   and <out>/autograded/<student>/<assignment>/*.ipynb, replacing earlier ones.
+4. The parent writes, in nbgrader's layout of the course folder <out> (default: the
+   class folder of the settings), feedback/<student>/<assignment>/ (the pages plus the
+   submission's timestamp and secret, which `course return` needs) and
+   autograded/<student>/<assignment>/, replacing earlier ones; records every score in
+   <out>/gradebook.db (the course gradebook the Formgrader and `nbgrader export` read; a
+   student who failed or is missing has no score there, never a stale one); and writes
+   this run's grade sheet, <out>/grades/<assignment>.csv.
 """
 
+import dataclasses
 import json
 import os
 import queue
@@ -27,31 +33,22 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, replace
 
 from tqdm import tqdm
 
-from course_lib.checks import check_choice, check_count
-from course_lib.grading import CELL_TIMEOUT, MAX_OUTPUT_CHARS, NOTEBOOK_TIMEOUT, SOURCE_DIRECTORY
-from course_lib.grading.release import assignments_in
+from course_lib.checks import check_count
+from course_lib.grading.release import check_assignments
 from course_lib.grading.report import StudentResult, status_page, summary, write_csv
-from course_lib.grading.sandbox import Sandbox
+from course_lib.grading.sandbox import Sandbox, secret_paths
 from course_lib.grading.submissions import find_submissions, stage
+
+# Files of a submission folder that nbgrader's release_feedback needs beside the pages.
+SUBMISSION_RECORDS = ("timestamp.txt", "submission_secret.txt")
 
 # Seconds a worker may take, beyond the notebook's own limit, to start a kernel and
 # write feedback; and to import nbgrader when it starts.
 JOB_MARGIN = 120
 STARTUP_LIMIT = 300
-
-
-def _git_dir(path):
-    """The .git folder of the repository holding `path`, or None."""
-    folder = os.path.abspath(path)
-    while folder != os.path.dirname(folder):
-        if os.path.isdir(os.path.join(folder, ".git")):
-            return os.path.join(folder, ".git")
-        folder = os.path.dirname(folder)
-    return None
 
 
 class _Worker:
@@ -142,13 +139,13 @@ def _run_jobs(jobs, workers, timeout, progress):
     return answers
 
 
-def _master_gradebook(run_root, source_dir, assignment):
+def _master_gradebook(run_root, settings, assignment):
     """Generate the assignment into a master gradebook; returns (db path, notebook names)."""
     from nbgrader.api import Gradebook
 
     from course_lib.grading.release import generate
 
-    _, db_path = generate([assignment], source_dir, os.path.join(run_root, "master"))
+    _, db_path = generate([assignment], settings, os.path.join(run_root, "master"))
     with Gradebook(f"sqlite:///{db_path}") as gb:
         names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
     return db_path, names
@@ -158,8 +155,8 @@ def _stage(submissions, run_root, master_db, assignment, settings):
     """Results for the students who cannot be graded, and a worker job for each other one.
 
     Each gradable student gets a course folder of their own in `run_root` holding a
-    copy of the master gradebook and their staged submission; `settings` go into
-    every job as they are.
+    copy of the master gradebook and their staged submission; every job carries the
+    whole `settings` (as JSON).
     """
     results, jobs = [], []
     for index, sub in enumerate(submissions):
@@ -176,13 +173,19 @@ def _stage(submissions, run_root, master_db, assignment, settings):
         shutil.copy(master_db, gradebook)
         os.chmod(gradebook, 0o600)
         jobs.append(
-            dict(assignment=assignment, student=sub.student_id, course_dir=course_dir, submitted=submitted, **settings)
+            {
+                "assignment": assignment,
+                "student": sub.student_id,
+                "course_dir": course_dir,
+                "submitted": submitted,
+                "settings": settings.to_json(),
+            }
         )
     return results, jobs
 
 
-def _publish(results, out_dir, assignment, notebook_names):
-    """Replace this assignment's feedback and graded notebooks in `out_dir`; write grades.csv."""
+def _publish(results, out_dir, assignment, notebook_names, submissions):
+    """Replace this assignment's feedback and graded notebooks in `out_dir`; write its grade sheet."""
     for step in ("feedback", "autograded"):
         if os.path.isdir(os.path.join(out_dir, step)):
             for student in os.listdir(os.path.join(out_dir, step)):
@@ -192,6 +195,10 @@ def _publish(results, out_dir, assignment, notebook_names):
         os.makedirs(feedback_dir, exist_ok=True)
         for path in r.feedback:
             shutil.copy(path, feedback_dir)
+        folder = submissions.get(r.student_id)
+        for name in SUBMISSION_RECORDS if folder else ():
+            if os.path.isfile(os.path.join(folder, name)):
+                shutil.copy(os.path.join(folder, name), feedback_dir)
         if r.status != "graded":
             for name in notebook_names:
                 with open(os.path.join(feedback_dir, f"{name}.html"), "w") as page:
@@ -201,98 +208,81 @@ def _publish(results, out_dir, assignment, notebook_names):
             os.makedirs(graded_dir, exist_ok=True)
             for path in r.autograded:
                 shutil.copy(path, graded_dir)
-    write_csv(results, os.path.join(out_dir, "grades.csv"))
+    write_csv(results, sheet_path(out_dir, assignment))
 
 
-def grade(
-    assignment,
-    submissions_dir,
-    out_dir=None,
-    jobs=1,
-    source_dir=SOURCE_DIRECTORY,
-    cell_timeout=CELL_TIMEOUT,
-    notebook_timeout=NOTEBOOK_TIMEOUT,
-    memory_bytes=Sandbox.memory_bytes,
-    max_output_chars=MAX_OUTPUT_CHARS,
-    show_progress=True,
-    sandbox=None,
-):
+def sheet_path(course_dir, assignment):
+    """Where a grading run of `assignment` writes its grade sheet."""
+    return os.path.join(course_dir, "grades", f"{assignment}.csv")
+
+
+def grade(assignment, settings, submissions_dir=None, out_dir=None, jobs=1, show_progress=True, sandbox=None):
     """Grade every student's `assignment` in `submissions_dir`.
 
-    assignment: the assignment id, a folder of `source_dir`.
-    submissions_dir: <dir>/<student_id>/<assignment>/*.ipynb or <dir>/<student_id>/*.ipynb.
-    out_dir: where grades.csv, feedback/ and autograded/ go (default grading_out/<assignment>).
+    assignment: the assignment id, a folder of settings.source_dir.
+    settings: the Settings (time limits, memory cap, output limit, course and due dates).
+    submissions_dir: <dir>/<student_id>/<assignment>/*.ipynb or <dir>/<student_id>/*.ipynb
+        (default: the class folder's submitted/, where `course collect` puts them).
+    out_dir: the course folder the results go to (default: the class folder).
     jobs: students graded in parallel.
-    cell_timeout, notebook_timeout: seconds one cell, and the whole notebook, may run.
-    memory_bytes: memory (address space) cap of each student kernel.
-    max_output_chars: characters kept from the outputs of one cell.
     show_progress: draw a progress bar on stderr.
     sandbox: the Sandbox to use instead of the strongest one the machine allows (its
-        hidden paths are replaced by this run's); for tests of weaker machines.
+        limits and hidden paths are replaced by this run's); for tests of weaker machines.
     Returns (list of StudentResult sorted by student id, run summary text).
     Raises ValueError for an unknown assignment, FileNotFoundError for a missing
     submissions folder, RuntimeError when nbgrader cannot generate the assignment.
     """
+    from course_lib.grading.gradebook import record_results
+
     start = time.monotonic()
-    source_dir = os.path.abspath(source_dir)
+    check_assignments(settings, [assignment])
+    out_dir = os.path.abspath(out_dir or settings.class_root)
+    if submissions_dir is None:
+        submissions_dir = os.path.join(settings.class_root, "submitted")
+        if not os.path.isdir(submissions_dir):
+            raise FileNotFoundError(
+                f"nothing collected yet: {submissions_dir} does not exist (run `course collect {assignment}` "
+                "first, or name a folder of submissions with --submissions DIR)"
+            )
     submissions_dir = os.path.abspath(submissions_dir)
-    out_dir = os.path.abspath(out_dir or os.path.join("grading_out", assignment))
-    check_choice("assignment", assignment, assignments_in(source_dir))
     if not os.path.isdir(submissions_dir):
         raise FileNotFoundError(f"submissions folder {submissions_dir} does not exist")
     jobs = check_count("jobs", jobs)
-    for name, value in [
-        ("cell_timeout", cell_timeout),
-        ("notebook_timeout", notebook_timeout),
-        ("memory_bytes", memory_bytes),
-        ("max_output_chars", max_output_chars),
-    ]:
-        check_count(name, value)
     os.makedirs(out_dir, exist_ok=True)
     run_root = tempfile.mkdtemp(prefix="course-grade-")
     # kernels of an unprivileged user must pass through to their folders in here
     os.chmod(run_root, 0o711)
-    # The whole course folder (other runs' grading_out/, assignments, the repository),
-    # unless it is the root of the file system; the kernels' Python is bound back.
-    course_root = os.path.dirname(source_dir)
-    secret = (
-        course_root if course_root != "/" else None,
-        source_dir,
-        submissions_dir,
-        out_dir,
-        run_root,
-        _git_dir(source_dir),
-    )
-    hidden = tuple(p for p in secret if p)
-    limits = {"memory_bytes": memory_bytes, "cpu_seconds": notebook_timeout, "hidden": hidden}
-    sandbox = Sandbox.detect(**limits) if sandbox is None else replace(sandbox, **limits)
-    log_dir = os.path.join(out_dir, "logs")
+    # The whole course folder (other runs' output, assignments, the repository), the class
+    # folder and the exchange, unless one is the root of the file system; the kernels'
+    # Python is bound back.
+    hidden = secret_paths(settings, submissions_dir, out_dir, run_root)
+    sandbox = Sandbox.detect(settings, hidden) if sandbox is None else sandbox.limited(settings, hidden)
+    log_dir = os.path.join(out_dir, "logs", assignment)
     shutil.rmtree(log_dir, ignore_errors=True)
     os.makedirs(log_dir)
     workers = [_Worker(os.path.join(log_dir, f"worker{i}.log"), run_root) for i in range(jobs)]
     try:
         for worker in workers:
             worker.start()
-        master_db, notebook_names = _master_gradebook(run_root, source_dir, assignment)
+        master_db, notebook_names = _master_gradebook(run_root, settings, assignment)
         submissions = find_submissions(submissions_dir, assignment, notebook_names)
-        settings = {
-            "source_dir": source_dir,
-            "cell_timeout": cell_timeout,
-            "notebook_timeout": notebook_timeout,
-            "max_output_chars": max_output_chars,
-            "sandbox": asdict(sandbox),
-        }
         results, job_list = _stage(submissions, run_root, master_db, assignment, settings)
+        for job in job_list:
+            job["sandbox"] = dataclasses.asdict(sandbox)
         with tqdm(total=len(job_list), desc=f"grading {assignment}", unit="student", disable=not show_progress) as bar:
-            answers = _run_jobs(job_list, workers, notebook_timeout + JOB_MARGIN, bar)
+            answers = _run_jobs(job_list, workers, settings.notebook_timeout + JOB_MARGIN, bar)
         for job in job_list:
             answer = answers[job["student"]]
             blank = StudentResult(job["student"], assignment)
             results.append(blank.failed(answer) if isinstance(answer, str) else StudentResult(**answer))
         results.sort(key=lambda r: r.student_id)
-        _publish(results, out_dir, assignment, notebook_names)
+        folders = {s.student_id: s.folder for s in submissions}
+        _publish(results, out_dir, assignment, notebook_names, folders)
+        run_dbs = {job["student"]: os.path.join(job["course_dir"], "gradebook.db") for job in job_list}
+        record_results(settings, out_dir, assignment, results, run_dbs)
     finally:
         for worker in workers:
             worker.stop()
         shutil.rmtree(run_root, ignore_errors=True)
-    return results, summary(results, sandbox.protections(), time.monotonic() - start, out_dir)
+    elapsed = time.monotonic() - start
+    return results, summary(results, sandbox.protections(), elapsed, sheet_path(out_dir, assignment))

@@ -20,8 +20,8 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 from traitlets import Integer
 
-from course_lib.grading import MAX_OUTPUT_CHARS
 from course_lib.grading.sandbox import SandboxKernelManager
+from course_lib.grading.settings import Settings
 
 TRUNCATION_NOTICE = "\n... [output truncated: {} more characters] ...\n"
 REMOVED_NOTICE = "... [output truncated: {} more outputs removed] ...\n"
@@ -104,7 +104,9 @@ class TruncateOutputs(NbGraderPreprocessor):
     (a print in a loop) are removed, and one notice says how many.
     """
 
-    max_chars = Integer(MAX_OUTPUT_CHARS, help="Characters kept from all outputs of one cell.").tag(config=True)
+    max_chars = Integer(Settings.max_output_chars, help="Characters kept from all outputs of one cell.").tag(
+        config=True
+    )
     min_chars = Integer(500, help="Characters always kept from an error or a result.").tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):

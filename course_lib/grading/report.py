@@ -10,12 +10,16 @@ import html
 import os
 from dataclasses import dataclass, field, replace
 
-CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "detail"]
+CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "late", "submitted_at", "detail"]
 
 
 @dataclass
 class StudentResult:
-    """The outcome for one student; `autograded` and `feedback` list file paths."""
+    """The outcome for one student; `autograded` and `feedback` list file paths.
+
+    score is after the late penalty; submitted_at is the submission's time (ISO 8601 UTC,
+    "" when unknown); hours_late is 0 for work on time or without a due date.
+    """
 
     student_id: str
     assignment: str
@@ -23,11 +27,17 @@ class StudentResult:
     max_score: float | None = None
     status: str = "failed"
     detail: str = ""
+    submitted_at: str = ""
+    hours_late: float = 0.0
     autograded: list = field(default_factory=list)
     feedback: list = field(default_factory=list)
 
     def graded(self, score, max_score, detail=""):
         return replace(self, score=float(score), max_score=float(max_score), status="graded", detail=detail)
+
+    @property
+    def late(self):
+        return self.hours_late > 0
 
     def failed(self, detail):
         return replace(self, score=None, status="failed", detail=detail, autograded=[], feedback=[])
@@ -38,6 +48,7 @@ class StudentResult:
 
 def write_csv(results, path):
     """Write the grade sheet (CSV_COLUMNS, one row per student) atomically to `path`."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     partial = f"{path}.partial"
     with open(partial, "w", newline="") as sheet:
         writer = csv.writer(sheet)
@@ -45,7 +56,8 @@ def write_csv(results, path):
         for r in sorted(results, key=lambda r: r.student_id):
             score = "" if r.score is None else f"{r.score:g}"
             max_score = "" if r.max_score is None else f"{r.max_score:g}"
-            writer.writerow([r.student_id, r.assignment, score, max_score, r.status, r.detail])
+            late = f"{r.hours_late:.1f} h" if r.late else ""
+            writer.writerow([r.student_id, r.assignment, score, max_score, r.status, late, r.submitted_at, r.detail])
     os.replace(partial, path)
 
 
@@ -59,7 +71,7 @@ def status_page(result):
     )
 
 
-def summary(results, protections, seconds, out_dir):
+def summary(results, protections, seconds, sheet):
     """The text printed at the end of a run."""
     counts = {s: sum(r.status == s for r in results) for s in ("graded", "failed", "missing")}
     tally = ", ".join(f"{n} {s}" for s, n in counts.items())
@@ -73,5 +85,8 @@ def summary(results, protections, seconds, out_dir):
     lines.append("Protections for student code:")
     for name, active, explanation in protections:
         lines.append(f"  [{'on' if active else 'off'}] {name}: {explanation}")
-    lines.append(f"Grade sheet: {os.path.join(out_dir, 'grades.csv')}")
+    late = [r for r in results if r.late]
+    if late:
+        lines.append("Late: " + ", ".join(f"{r.student_id} ({r.hours_late:.1f} h)" for r in late))
+    lines.append(f"Grade sheet: {sheet}")
     return "\n".join(lines)

@@ -1,9 +1,10 @@
 """The grader side of the sandbox: which protections this machine allows, and a kernel
 manager that starts every student kernel inside them.
 
-`Sandbox.detect` finds out what the machine can do; `SandboxKernelManager` is the
-jupyter_client kernel manager nbgrader's Execute preprocessor uses (see
-`course_lib.grading.preprocessors.SandboxedExecute`). Each kernel gets a fresh
+`Sandbox.detect` finds out what the machine can do, for the limits of a Settings
+object; `SandboxKernelManager` is the jupyter_client kernel manager nbgrader's Execute
+preprocessor uses (see `course_lib.grading.preprocessors.SandboxedExecute`): given no
+sandbox (plain `nbgrader autograde`), it detects one itself, hiding the course's secrets. Each kernel gets a fresh
 working folder holding a copy of the assignment's data files (never the notebooks,
 which hold the hidden tests, never symlinks), talks to the grader over unix sockets
 (ZMQ ipc transport: a kernel in its own network namespace cannot use TCP to reach
@@ -11,6 +12,7 @@ the grader), and is launched through `course_lib.grading.jail`.
 """
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -25,11 +27,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Instance, Unicode
+from traitlets import Instance, Unicode, default
 
-from course_lib.grading import MEMORY_GIB
+from course_lib.grading.settings import GIB, Settings
 
-GIB = 1024**3
 MIB = 1024**2
 
 # The namespaces every kernel gets when the grader is root; --kill-child and
@@ -82,6 +83,30 @@ def _closed_ancestor(path):
     return None
 
 
+def _git_dir(path):
+    """The .git folder of the repository holding `path`, or None."""
+    folder = os.path.abspath(path)
+    while folder != os.path.dirname(folder):
+        if os.path.isdir(os.path.join(folder, ".git")):
+            return os.path.join(folder, ".git")
+        folder = os.path.dirname(folder)
+    return None
+
+
+def secret_paths(settings, *more):
+    """What a student kernel must not see: the course (unless it is /), its class folder, solutions,
+    the exchange (other students' work), the repository's .git, and `more`."""
+    candidates = (
+        settings.course_root if settings.course_root != "/" else None,
+        settings.class_root if settings.class_root != "/" else None,
+        settings.source_dir,
+        settings.exchange,
+        _git_dir(settings.source_dir),
+        *more,
+    )
+    return tuple(dict.fromkeys(str(p) for p in candidates if p))
+
+
 def _unprivileged_user():
     """(uid, gid) of the 'nobody' account, or None when there is none."""
     try:
@@ -106,21 +131,30 @@ class Sandbox:
 
     user: tuple | None
     namespaces: bool
-    memory_bytes: int = int(MEMORY_GIB * GIB)
+    memory_bytes: int = field(default_factory=lambda: Settings().memory_bytes)
     cpu_seconds: int | None = None
     file_bytes: int = 256 * MIB
     private_dir_bytes: int = 64 * MIB
     hidden: tuple = field(default_factory=tuple)
 
     @classmethod
-    def detect(cls, **settings):
-        """The strongest sandbox that can start Python here; settings as in the class fields."""
+    def detect(cls, settings, hidden=()):
+        """The strongest sandbox that can start Python here, with the limits of `settings` (a Settings).
+
+        hidden: absolute paths the kernel must not see.
+        """
         user = _unprivileged_user() if os.geteuid() == 0 else None
-        candidates = [cls(user=user, namespaces=True, **settings), cls(user=user, namespaces=False, **settings)]
-        for candidate in candidates if user else []:
+        for namespaces in (True, False) if user else ():
+            candidate = cls(user=user, namespaces=namespaces).limited(settings, hidden)
             if candidate.starts_python():
                 return candidate
-        return cls(user=None, namespaces=False, **settings)
+        return cls(user=None, namespaces=False).limited(settings, hidden)
+
+    def limited(self, settings, hidden=()):
+        """This sandbox with the memory and CPU limits of `settings` and these hidden paths."""
+        return dataclasses.replace(
+            self, memory_bytes=settings.memory_bytes, cpu_seconds=settings.notebook_timeout, hidden=tuple(hidden)
+        )
 
     def starts_python(self):
         """Whether a Python process starts inside this sandbox on this machine."""
@@ -201,6 +235,12 @@ class Sandbox:
         return [*NAMESPACE_PREFIX, *jail] if self.namespaces else jail
 
 
+@functools.cache
+def _detected(settings):
+    """The sandbox of a plain nbgrader command: detected once per process, the course's secrets hidden."""
+    return Sandbox.detect(settings, hidden=secret_paths(settings))
+
+
 def _copy_data_files(source, target, user):
     """Copy the assignment's data files (no notebooks, no symlinks) into a fresh folder."""
 
@@ -229,10 +269,23 @@ class SandboxKernelManager(AsyncKernelManager):
             with contextlib.suppress(ProcessLookupError):  # that kernel had already ended
                 os.killpg(cls._started.pop(), signal.SIGKILL)
 
+    settings = Instance(Settings, args=(), help="The course's settings (limits, secret folders).").tag(config=True)
     sandbox = Instance(Sandbox, help="The protections for every kernel.").tag(config=True)
     workspace = Unicode(help="Folder for this kernel's working copy and sockets (keep the path short).").tag(
         config=True
     )
+    _own_workspace = False  # created here (no workspace configured): removed with the kernel
+
+    @default("sandbox")
+    def _detect_sandbox(self):
+        return _detected(self.settings)
+
+    @default("workspace")
+    def _fresh_workspace(self):
+        folder = tempfile.mkdtemp(prefix="course-kernel-")
+        os.chmod(folder, 0o711)  # an unprivileged kernel passes through to its folders
+        self._own_workspace = True
+        return folder
 
     async def start_kernel(self, **kw):
         """Start the kernel in a fresh working copy of `cwd`, over ipc sockets."""
@@ -255,6 +308,8 @@ class SandboxKernelManager(AsyncKernelManager):
         """Forget the kernel's process group (it may be reused), then clean up as usual."""
         self._started.discard(self._pgid)
         await super().cleanup_resources(restart=restart)
+        if self._own_workspace and not restart:
+            shutil.rmtree(self.workspace, ignore_errors=True)
 
     def format_kernel_cmd(self, extra_arguments=None):
         """The kernel's own command, prefixed by the sandbox launcher."""

@@ -24,6 +24,7 @@ from nbgrader.apps import NbGraderAPI
 from course_lib.grading.config import api_config, sandboxed
 from course_lib.grading.report import StudentResult
 from course_lib.grading.sandbox import Sandbox, SandboxKernelManager
+from course_lib.grading.settings import Settings
 
 # (pattern in nbgrader's log, what the instructor is told)
 FAILURES = [
@@ -38,11 +39,11 @@ FAILURES = [
 ]
 
 
-def _explain_failure(outcome, job):
+def _explain_failure(outcome, settings):
     text = outcome.get("log", "") + outcome.get("error", "")
     for pattern, reason in FAILURES:
         if re.search(pattern, text):
-            return reason.format(**job)
+            return reason.format(cell_timeout=settings.cell_timeout)
     errors = [line for line in text.splitlines() if re.match(r"\w+(Error|Exception)\b", line)]
     return "nbgrader could not grade the notebook: " + (errors[-1] if errors else "see the grading log")
 
@@ -98,38 +99,41 @@ def grade_student(job):
     """Autograde one student and write their feedback; returns a StudentResult as a dict.
 
     job: assignment, student, course_dir (an nbgrader course folder holding gradebook.db
-    and submitted/<student>/<assignment>/), source_dir (absolute), submitted (that
-    submitted folder), cell_timeout and notebook_timeout (seconds), max_output_chars
-    and sandbox (the Sandbox's fields).
+    and submitted/<student>/<assignment>/), submitted (that submitted folder), settings
+    (Settings.to_json) and sandbox (the Sandbox's fields).
     """
     root = job["course_dir"]
-    config = api_config(
-        root, job["source_dir"], cell_timeout=job["cell_timeout"], max_output_chars=job["max_output_chars"]
-    )
-    config = sandboxed(config, Sandbox(**job["sandbox"]), os.path.join(root, "k"))
+    settings = Settings.from_json(job["settings"])
+    config = sandboxed(api_config(settings, root=root), Sandbox(**job["sandbox"]), os.path.join(root, "k"))
     api = NbGraderAPI(config=config)
     result = StudentResult(job["student"], job["assignment"])
 
     # the whole-notebook time limit: past it, the kernel is killed and the student failed
     expired = threading.Event()
-    watchdog = threading.Timer(job["notebook_timeout"], lambda: (expired.set(), SandboxKernelManager.kill_all()))
+    watchdog = threading.Timer(settings.notebook_timeout, lambda: (expired.set(), SandboxKernelManager.kill_all()))
     watchdog.start()
     try:
         outcome = api.autograde(job["assignment"], job["student"])
     finally:
         watchdog.cancel()
     if not outcome["success"]:
-        limit = f"the notebook ran longer than the whole-notebook limit of {job['notebook_timeout']} s"
-        return asdict(result.failed(limit if expired.is_set() else _explain_failure(outcome, job)))
+        limit = f"the notebook ran longer than the whole-notebook limit of {settings.notebook_timeout} s"
+        return asdict(result.failed(limit if expired.is_set() else _explain_failure(outcome, settings)))
     autograded = sorted(glob.glob(os.path.join(root, "autograded", job["student"], job["assignment"], "*.ipynb")))
     with Gradebook(config.CourseDirectory.db_url) as gb:
         submission = gb.find_submission(job["assignment"], job["student"])
         notes = _gradebook_notes(gb, job) + _cell_notes(autograded)
-        result = result.graded(submission.score, submission.max_score, "; ".join(notes))
+        penalty = submission.late_submission_penalty or 0.0
+        if submission.total_seconds_late > 0:
+            notes.append(f"late by {submission.total_seconds_late / 3600:.1f} h: {penalty:g} point(s) off")
+        result = result.graded(max(0.0, submission.score - penalty), submission.max_score, "; ".join(notes))
+        if submission.timestamp is not None:
+            result.submitted_at = submission.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+        result.hours_late = submission.total_seconds_late / 3600
 
     feedback = api.generate_feedback(job["assignment"], job["student"])
     if not feedback["success"]:
-        reason = _explain_failure(feedback, job)
+        reason = _explain_failure(feedback, settings)
         return asdict(result.failed(f"graded, but the feedback could not be written: {reason}"))
     result.autograded = autograded
     result.feedback = sorted(glob.glob(os.path.join(root, "feedback", job["student"], job["assignment"], "*.html")))
