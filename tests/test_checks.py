@@ -94,13 +94,15 @@ def test_a_fractional_count_is_refused_by_name(name, call):
 
 def test_grading_refuses_fractional_jobs_and_limits(tmp_path):
     from course_lib.grading.pipeline import grade
+    from course_lib.grading.settings import Settings
 
-    (tmp_path / "source" / "a1").mkdir(parents=True)
-    (tmp_path / "submissions").mkdir()
-    common = {"out_dir": tmp_path / "out", "source_dir": tmp_path / "source", "show_progress": False}
-    for name in ("jobs", "cell_timeout", "notebook_timeout", "memory_bytes", "max_output_chars"):
+    for name in ("cell_timeout", "notebook_timeout", "max_output_chars"):
         with pytest.raises(ValueError, match=rf"^{name} must be a whole number >= 1, got 2.5$"):
-            grade("a1", tmp_path / "submissions", **common, **{name: 2.5})
+            Settings(**{name: 2.5})
+    (tmp_path / "solutions" / "a1").mkdir(parents=True)
+    (tmp_path / "submissions").mkdir()
+    with pytest.raises(ValueError, match=r"^jobs must be a whole number >= 1, got 2.5$"):
+        grade("a1", Settings(course_root=tmp_path), tmp_path / "submissions", jobs=2.5, show_progress=False)
 
 
 def test_step_decay_refuses_a_drop_above_one():

@@ -205,7 +205,7 @@ def test_a_due_date_in_the_wrong_format_names_the_file_and_value(tmp_path):
     with pytest.raises(ValueError, match=r"unknown key.*cell_timout"):
         Settings.load(tmp_path)
     (tmp_path / "course.toml").write_text("[course]\ncell_timeout = -3\n")
-    with pytest.raises(ValueError, match="cell_timeout must be a whole number above 0, got -3"):
+    with pytest.raises(ValueError, match="cell_timeout must be a whole number >= 1, got -3"):
         Settings.load(tmp_path)
 
 

@@ -25,6 +25,8 @@ import re
 import sys
 from dataclasses import dataclass, field, fields
 
+from course_lib.checks import check_count
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:
@@ -94,9 +96,7 @@ class Settings:
 
     def __post_init__(self):
         for name in ("cell_timeout", "notebook_timeout", "max_output_chars"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a whole number above 0, got {value!r}")
+            object.__setattr__(self, name, check_count(name, getattr(self, name)))
         if not isinstance(self.memory_gib, (int, float)) or self.memory_gib <= 0:
             raise ValueError(f"memory_gib must be a number above 0, got {self.memory_gib!r}")
         penalty = self.late_penalty_per_day
