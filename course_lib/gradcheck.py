@@ -146,7 +146,8 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=None, ver
         errors.append(rel_error(numeric, analytic_grad[ix]))
         if verbose:
             analytic = float(analytic_grad[ix])
-            print(f"{ix}: numerical {numeric:.6e} analytic {analytic:.6e} relative error {errors[-1]:.2e}")
+            where = tuple(int(i) for i in ix)  # (3, 1), not (np.int64(3), np.int64(1))
+            print(f"{where}: numerical {numeric:.6e} analytic {analytic:.6e} relative error {errors[-1]:.2e}")
     return np.array(errors, dtype=np.float64)
 
 

@@ -187,3 +187,12 @@ def test_a_step_below_the_arrays_resolution_is_a_clear_error():
     with pytest.raises(ValueError, match="h=1e-14 is below the resolution"):
         numerical_gradient(lambda v: float(np.sum(v**2)), x, h=1e-14)
     assert x[0] == np.float32(3.2)
+
+
+def test_grad_check_sparse_verbose_prints_plain_coordinates_and_both_values(capsys):
+    x = np.arange(6.0).reshape(2, 3)
+    errors = grad_check_sparse(cubic, x, 3 * x**2, num_checks=6, seed=0, verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6 == errors.size
+    assert all(line.startswith("(") and "np." not in line for line in lines), lines
+    assert any(line.startswith("(1, 2): numerical 7.500000e+01 analytic 7.500000e+01") for line in lines), lines
