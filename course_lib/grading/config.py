@@ -8,7 +8,7 @@ plain `nbgrader` commands and `course grade` follow the same rules;
 import copy
 import os
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
@@ -24,7 +24,7 @@ from nbgrader.preprocessors import (
 from traitlets.config import Config
 
 from course_lib.grading import CELL_TIMEOUT, MAX_OUTPUT_CHARS, RELEASE_DIRECTORY, SOURCE_DIRECTORY
-from course_lib.grading.feedback import FeedbackExporter
+from course_lib.grading.feedback import TEMPLATE_NAME, TEMPLATES, FeedbackExporter
 from course_lib.grading.preprocessors import (
     DropDuplicateIds,
     RestoreDeletedAnswers,
@@ -68,8 +68,11 @@ def course_config(cell_timeout=CELL_TIMEOUT, max_output_chars=MAX_OUTPUT_CHARS):
         AssignLatePenalties,
         CheckCellMetadata,
     ]
-    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests]
     c.GenerateFeedback.exporter_class = FeedbackExporter
+    # the course's page (one line per test, the student's code, math as MathML), not nbgrader's
+    c.FeedbackExporter.template_name = TEMPLATE_NAME
+    c.FeedbackExporter.extra_template_basedirs = [TEMPLATES]
     return c
 
 

@@ -101,6 +101,8 @@ def failure_message(cell):
             return "not answered yet: a function this test calls still raises NotImplementedError"
         if name == "AssertionError":
             message = value or "a check failed (an assert without a message)"
+        elif name == "NameError":
+            message = f"{value}: run the cell that defines it first (if that cell fails, fix it first)"
         else:
             message = f"{name}: {value}" if value else name
         message = " ".join(message.split())
