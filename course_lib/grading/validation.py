@@ -169,7 +169,8 @@ def validate(notebook_path, cell_timeout=CELL_TIMEOUT):
     config = Config()
     config.Execute.timeout = cell_timeout
     # tracebacks without source lines: the failure is the message, not the test's code
-    config.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
+    # (and no kernel log lines, such as ipykernel's note on unencrypted local TCP, among the results)
+    config.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal", "--IPKernelApp.log_level=ERROR"]
     folder = os.path.dirname(path)
     resources = {"metadata": {"path": folder}}
     with utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
