@@ -13,7 +13,8 @@ How a run works, and why:
    worker that a student hangs or kills is killed and replaced; that student is
    `failed` with the reason, the others are graded normally.
 4. The parent writes <out>/grades.csv, <out>/feedback/<student>/<assignment>/*.html
-   and <out>/autograded/<student>/<assignment>/*.ipynb, replacing earlier ones.
+   and <out>/autograded/<student>/<assignment>/*.ipynb, replacing earlier ones, and
+   <out>/similarity.csv (course_lib.grading.similarity: near-copies, flagged only).
 """
 
 import json
@@ -36,6 +37,7 @@ from course_lib.grading import CELL_TIMEOUT, MAX_OUTPUT_CHARS, NOTEBOOK_TIMEOUT,
 from course_lib.grading.release import assignments_in
 from course_lib.grading.report import StudentResult, status_page, summary, write_csv
 from course_lib.grading.sandbox import Sandbox
+from course_lib.grading.similarity import report_for_run
 from course_lib.grading.submissions import find_submissions, stage
 
 # Seconds a worker may take, beyond the notebook's own limit, to start a kernel and
@@ -292,8 +294,11 @@ def grade(
             results.append(blank.failed(answer) if isinstance(answer, str) else StudentResult(**answer))
         results.sort(key=lambda r: r.student_id)
         _publish(results, out_dir, assignment, notebook_names)
+        graded = {s.student_id: s.folder for s in submissions if not s.problem}
+        release_dir = os.path.join(os.path.dirname(master_db), "release")
+        similar = report_for_run(graded, assignment, notebook_names, source_dir, release_dir, out_dir)
     finally:
         for worker in workers:
             worker.stop()
         shutil.rmtree(run_root, ignore_errors=True)
-    return results, summary(results, sandbox.protections(), time.monotonic() - start, out_dir)
+    return results, summary(results, sandbox.protections(), time.monotonic() - start, out_dir) + "\n" + similar
