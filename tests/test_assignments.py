@@ -204,6 +204,8 @@ def replace(cell, old, new):
 
 
 SOFTMAX_BODY = BEGIN_SOLUTION
+# a7: a wrong diagnosis reads the same whatever led to it
+WRONG_DIAGNOSIS = r"wrong_gradient names 'd[xb]', but that gradient is right"
 MISTAKES = {
     # a1: softmax
     "softmax normalized over the examples": Mistake(
@@ -561,6 +563,79 @@ MISTAKES = {
         "a6_convnet",
         replace("tiny_convnet", "dconv = relu_backward(dactivations, relu_cache)", "dconv = dactivations"),
         {"test_tiny_convnet_gradients": r"grads\['(W1|b1)'\] is wrong"},
+    ),
+    # a7
+    "the forward difference": Mistake(
+        "a7_gradient_checking",
+        {
+            "numerical_gradient": [
+                ("        x[index] = original - h\n        f_minus = f(x)\n", ""),
+                ("        x[index] = original + h\n", "        f_minus = f(x)\n        x[index] = original + h\n"),
+                ("(f_plus - f_minus) / (2 * h)", "(f_plus - f_minus) / h"),
+            ]
+        },
+        {"test_numerical_gradient": r"you took the forward difference"},
+    ),
+    "the step h ignored": Mistake(
+        "a7_gradient_checking",
+        {
+            "numerical_gradient": [
+                ("def numerical_gradient(f, x, h=1e-5):", "def numerical_gradient(f, x, step=1e-5):\n    h = 1e-5")
+            ]
+        },
+        {"test_numerical_gradient": r"you ignored the argument h"},
+    ),
+    "x left perturbed": Mistake(
+        "a7_gradient_checking",
+        replace("numerical_gradient", "        x[index] = original\n", ""),
+        {"test_numerical_gradient": r"x is not the same after numerical_gradient returned"},
+    ),
+    "rel_error averaged": Mistake(
+        "a7_gradient_checking",
+        replace("rel_error", "return float(np.max(", "return float(np.mean("),
+        {"test_rel_error": r"you took the mean over the elements"},
+    ),
+    "rel_error without its floor": Mistake(
+        "a7_gradient_checking",
+        replace("rel_error", "np.maximum(np.abs(a) + np.abs(b), 1e-8)", "(np.abs(a) + np.abs(b))"),
+        {"test_rel_error": r"you divided 0 by 0"},
+    ),
+    "check_layer without dout": Mistake(
+        "a7_gradient_checking",
+        replace(
+            "check_layer", "np.sum(forward(*arguments.values())[0] * dout)", "np.sum(forward(*arguments.values())[0])"
+        ),
+        # the student's diagnosis, made with this checker, is then wrong too
+        {"test_check_layer": r"but dx is right", "test_find_the_bug": WRONG_DIAGNOSIS},
+    ),
+    "the planted bug kept": Mistake(
+        "a7_gradient_checking",
+        replace("tanh_layer_backward", "return dpre @ w.T, x.T @ dpre,", "return dpre @ w.T, x.T @ dout,"),
+        {"test_find_the_bug": r"you kept the planted bug"},
+    ),
+    "the wrong gradient named": Mistake(
+        "a7_gradient_checking",
+        replace("diagnosis", "wrong_gradient = max(errors, key=errors.get)", 'wrong_gradient = "db"'),
+        {"test_find_the_bug": WRONG_DIAGNOSIS},
+    ),
+    # a8
+    "the initial loss not measured": Mistake(
+        "a8_babysitting",
+        replace("sanity_checks", "initial_loss = make_model(0.0).loss(X, y)[0]", "initial_loss = np.log(10)"),
+        {"test_sanity_checks": r"you reported log\(C\) instead of measuring the model's loss"},
+    ),
+    "values drawn uniformly": Mistake(
+        "a8_babysitting",
+        replace(
+            "sample_hyperparameters", "float(10 ** rng.uniform(low, high))", "float(rng.uniform(10**low, 10**high))"
+        ),
+        {"test_sample_hyperparameters": r"you drew the value uniformly"},
+    ),
+    "the worst setting kept": Mistake(
+        "a8_babysitting",
+        replace("random_search", "best = max(results,", "best = min(results,"),
+        # the search on the digits then keeps its worst setting, which misses the target
+        {"test_random_search": r"you took the lowest", "test_tuned_setting": r"below the target 92%"},
     ),
 }
 

@@ -84,7 +84,9 @@ class ValidateHandler(JupyterHandler):
         if not target.is_relative_to(root):
             raise web.HTTPError(403, "the notebook lies outside the server's root folder")
         try:
-            validation = await asyncio.to_thread(validate, str(target))
+            # run_in_executor, not asyncio.to_thread: to_thread copies this context, in which
+            # jupyter_core's blocking helpers find the server's (running) event loop
+            validation = await asyncio.get_running_loop().run_in_executor(None, validate, str(target))
         except (OSError, ValueError, RuntimeError) as error:
             self.log.warning("validating %s failed: %s", target, error)
             value = problem_answer(f"The notebook's tests could not run: {error}")

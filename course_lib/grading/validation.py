@@ -98,7 +98,7 @@ def failure_message(cell):
         if name in TIMEOUTS:
             return "the cell ran past the time limit and was stopped (an endless loop, or very slow code?)"
         if name == "NotImplementedError":
-            return "not answered yet: a function this test calls still raises NotImplementedError"
+            return "not answered yet: " + (value or "a function this test calls still raises NotImplementedError")
         if name == "AssertionError":
             message = value or "a check failed (an assert without a message)"
         elif name == "NameError":
