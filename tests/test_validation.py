@@ -2,25 +2,22 @@
 
 The notebooks are the course's own: the source notebook (every test passes), the release
 (every test fails on its stubs), a student's with a planted mistake, and a lesson (no tests).
-The server test starts a real Jupyter server with the course's Validate extension in place of
+The server tests start a real Jupyter server with the course's Validate extension in place of
 nbgrader's and posts to the route the Lab button posts to.
 """
 
 import json
-import os
-import secrets
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from fixtures.course_jupyter import course_jupyter_env
+from fixtures.jupyter_server import serving
 from fixtures.students import solved, write_submission
 
-from course_lib.grading.lab_validate import SERVER_EXTENSIONS, lab_answer
+from course_lib.grading.lab_validate import lab_answer
 from course_lib.grading.validation import TestOutcome as Outcome
 from course_lib.grading.validation import Validation, validate
 
@@ -100,12 +97,6 @@ def test_the_lab_answer_is_nbgraders_failed_form_with_one_line_per_test():
     assert lab_answer(Validation([Outcome("a", 2, True)])) == {}, "all passed: nbgrader's own Success dialog"
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def validate_server(tmp_path_factory, student_notebooks):
     """A Jupyter server with the course's Validate extension in place of nbgrader's, serving two notebooks."""
@@ -114,34 +105,10 @@ def validate_server(tmp_path_factory, student_notebooks):
     (root / A1).mkdir(parents=True)
     (root / A1 / f"{A1}.ipynb").write_bytes(student_notebooks["summed"].read_bytes())
     (root / "lesson.ipynb").write_bytes((REPO / "notebooks" / "01_softmax_cross_entropy.ipynb").read_bytes())
-    config = base / "jupyter_config"
-    config.mkdir()
-    (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": SERVER_EXTENSIONS}})
-    )
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config))
-    command = [sys.executable, "-m", "jupyter", "server", "--no-browser", "--ip=127.0.0.1", f"--port={port}"]
-    command += ["--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    with open(base / "server.log", "wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"jupyter server did not start:\n{(base / 'server.log').read_text()[-3000:]}")
-                time.sleep(0.3)
-        yield url, token
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    env = course_jupyter_env(base)
+    command = [sys.executable, "-m", "jupyter", "server", "{ARGS}", f"--ServerApp.root_dir={root}"]
+    with serving(command, root, env) as ((port, token), _):
+        yield f"http://127.0.0.1:{port}", token
 
 
 def _post_validate(server, path):

@@ -11,34 +11,21 @@ Screenshots of both go to the test's temporary folder.
 """
 
 import json
-import os
-import secrets
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import nbformat
 import pytest
-from fixtures.jupyter_env import USER_FOLDER_VARIABLES
+from fixtures.course_jupyter import course_jupyter_env
+from fixtures.jupyter_server import serving
 from fixtures.students import REPO, solved, write_submission
 from nbformat.v4 import new_output
 from traitlets.config import Config
 
 from course_lib.grading.feedback import TEMPLATE_NAME, TEMPLATES, FeedbackExporter
-from course_lib.grading.lab_validate import SERVER_EXTENSIONS
 
 A1 = "a1_softmax"
 SUMMED = {"softmax_loss": [("loss = -log_probs[rows, y].mean()", "loss = -log_probs[rows, y].sum()")]}
 TIMEOUT_MS = 180_000
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -48,43 +35,17 @@ def lab(browser_available, tmp_path_factory):
     root = base / "root"
     write_submission(root, A1, solved(A1, SUMMED))
     (root / "lesson.ipynb").write_bytes((REPO / "notebooks" / "01_softmax_cross_entropy.ipynb").read_bytes())
-    env = dict(os.environ, **{name: str(base / name.lower()) for name in USER_FOLDER_VARIABLES})
-    config = Path(env["JUPYTER_CONFIG_DIR"])
-    config.mkdir()
-    (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": SERVER_EXTENSIONS}})
-    )
     settings = base / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
+    env = course_jupyter_env(base)
     env.update(JUPYTERLAB_SETTINGS_DIR=str(base / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"))
-    env.pop("MPLBACKEND", None)
-    port, token = _free_port(), secrets.token_hex(16)
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}"]
-    command += ["--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    with open(base / "lab.log", "wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"jupyter lab did not start:\n{(base / 'lab.log').read_text()[-3000:]}")
-                time.sleep(0.3)
+    env.pop("MPLBACKEND", None)  # the notebook picks its own backend
+    command = [sys.executable, "-m", "jupyter", "lab", "{ARGS}", f"--ServerApp.root_dir={root}"]
+    with serving(command, root, env) as ((port, token), _):
         yield lambda path: f"http://127.0.0.1:{port}/lab/tree/{path}?token={token}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _validate(page, url):
