@@ -23,6 +23,7 @@ def build_parser():
     add_grade_parser(subcommands)
     add_return_parser(subcommands)
     add_grades_parser(subcommands)
+    add_submit_parser(subcommands)
     add_train_convnet_parser(subcommands)
     return parser
 
@@ -230,6 +231,31 @@ def _run_grades(args):
         return [f"wrote {rows} row(s) to {args.out}"]
 
     return _run("grades", action)
+
+
+def add_submit_parser(subcommands):
+    submit = subcommands.add_parser(
+        "submit",
+        help="check an assignment's notebooks and write the zip to upload (student side)",
+        description="Run the visible tests of assignments/<assignment>/ (one line per test), estimate the score "
+        "and write <student>-<assignment>.zip with a manifest, for upload to the course's learning platform. "
+        "Exits 0 when the zip was written, even if tests fail.",
+    )
+    submit.add_argument("assignment", help="assignment id, a folder of assignments/")
+    submit.add_argument("--student", help="your student id (default: your user name)")
+    submit.add_argument("--out", help="the zip to write (default: <student>-<assignment>.zip here)")
+    submit.set_defaults(run=_run_submit)
+
+
+def _run_submit(args):
+    from course_lib.classroom.submit import submit
+
+    try:
+        submit(args.assignment, student_id=args.student, out=args.out)
+    except (ValueError, OSError) as error:
+        print(f"course submit: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def add_train_convnet_parser(subcommands):

@@ -39,6 +39,10 @@ def write_jupyter_config(folder, instructor_tools, assignments=True):
             server[f"{SERVER_EXTENSION}.{name}"] = enabled
     # the Nbgrader menu lists only those tools: without any, it would be an empty menu
     disabled_lab[f"{LAB_EXTENSION}:menu"] = not (instructor_tools or assignments)
+    # the Validate button answers one line per test (course_lib.grading.lab_validate), not nbgrader's dialog
+    from course_lib.grading.lab_validate import SERVER_EXTENSIONS
+
+    server.update(SERVER_EXTENSIONS)
     os.makedirs(os.path.join(folder, "labconfig"), exist_ok=True)
     with open(os.path.join(folder, "labconfig", "page_config.json"), "w") as handle:
         json.dump({"disabledExtensions": disabled_lab}, handle, indent=2, sort_keys=True)

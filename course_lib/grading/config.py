@@ -12,7 +12,7 @@ import copy
 import os
 import sys
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
@@ -26,7 +26,7 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
-from course_lib.grading.feedback import FeedbackExporter
+from course_lib.grading.feedback import TEMPLATE_NAME, TEMPLATES, FeedbackExporter
 from course_lib.grading.late import PerDayLatePenalty
 from course_lib.grading.preprocessors import (
     DropDuplicateIds,
@@ -85,8 +85,11 @@ def course_config(settings):
         AssignLatePenalties,
         CheckCellMetadata,
     ]
-    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests]
     c.GenerateFeedback.exporter_class = FeedbackExporter
+    # the course's page (one line per test, the student's code, math as MathML), not nbgrader's
+    c.FeedbackExporter.template_name = TEMPLATE_NAME
+    c.FeedbackExporter.extra_template_basedirs = [TEMPLATES]
     return c
 
 

@@ -19,6 +19,8 @@ How a run works, and why:
    <out>/gradebook.db (the course gradebook the Formgrader and `nbgrader export` read; a
    student who failed or is missing has no score there, never a stale one); and writes
    this run's grade sheet, <out>/grades/<assignment>.csv.
+   It also writes <out>/similarity.csv (course_lib.grading.similarity: near-copies, flagged
+   only, never a change of score).
 """
 
 import dataclasses
@@ -40,6 +42,7 @@ from course_lib.checks import check_count
 from course_lib.grading.release import check_assignments
 from course_lib.grading.report import StudentResult, status_page, summary, write_csv
 from course_lib.grading.sandbox import Sandbox, secret_paths
+from course_lib.grading.similarity import report_for_run
 from course_lib.grading.submissions import find_submissions, stage
 
 # Files of a submission folder that nbgrader's release_feedback needs beside the pages.
@@ -280,9 +283,12 @@ def grade(assignment, settings, submissions_dir=None, out_dir=None, jobs=1, show
         _publish(results, out_dir, assignment, notebook_names, folders)
         run_dbs = {job["student"]: os.path.join(job["course_dir"], "gradebook.db") for job in job_list}
         record_results(settings, out_dir, assignment, results, run_dbs)
+        graded = {s.student_id: s.folder for s in submissions if not s.problem}
+        release_dir = os.path.join(os.path.dirname(master_db), "release")
+        similar = report_for_run(graded, assignment, notebook_names, settings.source_dir, release_dir, out_dir)
     finally:
         for worker in workers:
             worker.stop()
         shutil.rmtree(run_root, ignore_errors=True)
     elapsed = time.monotonic() - start
-    return results, summary(results, sandbox.protections(), elapsed, sheet_path(out_dir, assignment))
+    return results, summary(results, sandbox.protections(), elapsed, sheet_path(out_dir, assignment)) + "\n" + similar

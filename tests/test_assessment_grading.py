@@ -1,0 +1,153 @@
+"""A class graded end to end on a1: independence, the feedback pages and the similarity report.
+
+One grading run (real nbgrader, the sandbox the machine allows) of six students:
+alice (the reference answers), bob (sums the loss instead of averaging it), carol (alice's
+code with its variables renamed and reformatted), dave (course_lib's softmax_loss pasted in,
+its argument checks removed), erin (answers written independently) and frank (a softmax that
+passes the visible tests and fails a hidden one).
+"""
+
+import csv
+import html
+import re
+
+import pytest
+from fixtures.students import REPO, solved, write_submission
+
+from course_lib.grading.pipeline import grade
+
+A1 = "a1_softmax"
+CAROL_RENAMES = [
+    ("shifted", "centred"),
+    ("exp_scores", "e"),
+    ("num_examples", "n"),
+    ("log_probs", "lp"),
+    ("rows", "idx"),
+]
+DAVE = '''def _log_softmax(scores):
+    """Row-wise log-probabilities, computed from max-shifted scores (no overflow)."""
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def softmax_loss(scores, y):
+    """Softmax cross-entropy loss, mean over the batch."""
+    num_samples, num_classes = scores.shape
+    log_probs = _log_softmax(scores)
+    rows = np.arange(num_samples)
+    loss = -log_probs[rows, y].mean()
+    dscores = np.exp(log_probs)
+    dscores[rows, y] -= 1
+    return loss, dscores / num_samples
+'''
+ERIN = {
+    "softmax": """def softmax(scores):
+    z = np.exp(scores - np.max(scores, axis=1)[:, None])
+    return z / np.sum(z, axis=1)[:, None]""",
+    "softmax_loss": """def softmax_loss(scores, y):
+    n = len(y)
+    top = np.max(scores, axis=1, keepdims=True)
+    logsumexp = top[:, 0] + np.log(np.sum(np.exp(scores - top), axis=1))
+    loss = np.mean(logsumexp - scores[np.arange(n), y])
+    onehot = np.zeros_like(scores)
+    onehot[np.arange(n), y] = 1.0
+    return float(loss), (np.exp(scores - logsumexp[:, None]) - onehot) / n""",
+    "linear_softmax_loss": """def linear_softmax_loss(W, X, y, reg):
+    data_loss, g = softmax_loss(X.dot(W), y)
+    return data_loss + reg / 2 * (W**2).sum(), X.T.dot(g) + reg * W""",
+}
+
+
+def _carol():
+    notebook = solved(A1)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            for old, new in CAROL_RENAMES:
+                cell.source = re.sub(rf"\b{old}\b", new, cell.source)
+            cell.source = cell.source.replace(", keepdims=True", ",keepdims = True").replace(
+                "    return ", "    # done\n    return "
+            )
+    return notebook
+
+
+def _replaced(answers):
+    notebook = solved(A1)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, isolated_jupyter):
+    root = tmp_path_factory.mktemp("class")
+    students = {
+        "alice": solved(A1),
+        "bob": solved(
+            A1, {"softmax_loss": [("loss = -log_probs[rows, y].mean()", "loss = -log_probs[rows, y].sum()")]}
+        ),
+        "carol": _carol(),
+        "dave": _replaced({"softmax_loss": DAVE}),
+        "erin": _replaced(ERIN),
+        "frank": solved(A1, {"softmax": [("scores.max(axis=1, keepdims=True)", "scores.max()")]}),
+    }
+    for student, notebook in students.items():
+        write_submission(root / "submitted" / student, A1, notebook)
+    results, summary = grade(
+        A1, root / "submitted", out_dir=root / "out", jobs=2, source_dir=REPO / "solutions", show_progress=False
+    )
+    return {"results": {r.student_id: r for r in results}, "summary": summary, "out": root / "out"}
+
+
+def feedback(graded, student):
+    return (graded["out"] / "feedback" / student / A1 / f"{A1}.html").read_text()
+
+
+def test_a_mistake_costs_only_its_own_test_at_grading(graded):
+    scores = {student: (r.status, r.score) for student, r in graded["results"].items()}
+    assert scores == {
+        "alice": ("graded", 10),
+        "bob": ("graded", 8),
+        "carol": ("graded", 10),
+        "dave": ("graded", 10),
+        "erin": ("graded", 10),
+        "frank": ("graded", 8),
+    }
+
+
+def test_feedback_names_each_test_and_its_message_and_shows_the_code(graded):
+    page = feedback(graded, "bob")
+    for name in ("softmax: values, normalization and large scores", "softmax_loss: the loss value"):
+        assert name in page
+    assert "you summed over the N = 3 examples; the loss is their mean" in page
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "loss = -log_probs[rows, y].sum()" in text, "the student's own code is on the page"
+    assert "Score: <b>8</b> of 10 points" in page
+    assert "Test cell" not in page and "No response." not in page
+
+
+def test_feedback_is_compact_and_needs_no_network(graded):
+    page = feedback(graded, "bob")
+    assert len(page) < 60_000, f"the page is {len(page)} characters"
+    assert "<math" in page, "the instructions' math is MathML, rendered by the browser itself"
+    assert "<script" not in page and not re.search(r"(src|href)=\"https?://", page)
+
+
+def test_feedback_shows_no_test_source_and_no_hidden_parameters(graded):
+    page = feedback(graded, "frank")
+    assert "one maximum was subtracted for the whole batch" in page, "the hidden test's message is shown"
+    for source in ("BEGIN HIDDEN", "check_dscores(N=1", "1000 * rng", "np.log(3.0)", "reference_helpers(", "own_code("):
+        assert source not in page, f"{source!r}: a test's source or a hidden test's input is in the feedback"
+
+
+def test_the_similarity_report_flags_copies_and_spares_independent_work(graded):
+    with open(graded["out"] / "similarity.csv") as sheet:
+        rows = list(csv.DictReader(sheet))
+    pairs = {(r["student"], r["other"]) for r in rows if r["kind"] == "students"}
+    assert ("alice", "carol") in pairs, "renaming variables and reformatting does not hide a copy"
+    copied = {(r["student"], r["other"]) for r in rows if r["kind"] == "reference"}
+    assert ("dave", "course_lib.losses.softmax_loss") in copied
+    assert not any("erin" in (r["student"], r["other"]) for r in rows), "independent answers are not flagged"
+    assert all(float(r["similarity"]) >= 0.8 for r in rows)
+    assert "Similarity report:" in graded["summary"] and "it changes no score" in graded["summary"]
