@@ -15,6 +15,7 @@ import pytest
 from fixtures.students import REPO, solved, write_submission
 
 from course_lib.grading.pipeline import grade
+from course_lib.grading.settings import Settings
 
 A1 = "a1_softmax"
 CAROL_RENAMES = [
@@ -94,9 +95,8 @@ def graded(tmp_path_factory, isolated_jupyter):
     }
     for student, notebook in students.items():
         write_submission(root / "submitted" / student, A1, notebook)
-    results, summary = grade(
-        A1, root / "submitted", out_dir=root / "out", jobs=2, source_dir=REPO / "solutions", show_progress=False
-    )
+    settings = Settings(course_root=REPO)
+    results, summary = grade(A1, settings, root / "submitted", out_dir=root / "out", jobs=2, show_progress=False)
     return {"results": {r.student_id: r for r in results}, "summary": summary, "out": root / "out"}
 
 

@@ -249,7 +249,7 @@ def test_each_student_fetches_only_their_own_feedback(loop):
     assert all(len(found) == 1 for found in pages.values()), pages
     for user, [page] in pages.items():
         text = page.read_text()
-        score = f"{float(rows[user]['score']):.1f} / {float(rows[user]['max_score']):.1f}"
+        score = f"Score: <b>{float(rows[user]['score']):g}</b> of {float(rows[user]['max_score']):g} points"
         assert score in text, (user, score)
         assert "BEGIN HIDDEN TESTS" not in text
     assert len(os.listdir(loop["exchange"] / "tnn101" / "feedback")) == 3

@@ -112,4 +112,4 @@ def test_fetch_validate_submit_and_fetch_feedback_in_the_assignments_tab(classro
     expect(submitted).to_contain_text("view feedback", timeout=TIMEOUT_MS)
     page.screenshot(path=str(tmp_path / "4-feedback.png"))
     [feedback] = sorted(Path(student, course.ASSIGNMENT, "feedback").glob("*/*.html"))
-    assert f"{course.MAX_SCORE:.1f} / {course.MAX_SCORE:.1f}" in feedback.read_text()
+    assert f"Score: <b>{course.MAX_SCORE:g}</b> of {course.MAX_SCORE:g} points" in feedback.read_text()
