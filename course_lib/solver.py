@@ -80,6 +80,8 @@ class Solver:
         num_train_samples=1000,
         num_val_samples=None,
         seed=None,
+        augment=None,
+        frozen=(),
     ):
         """Set up training; nothing runs until train().
 
@@ -105,6 +107,13 @@ class Solver:
           (a random subset; None for all).
         - seed: seeds the minibatch sampling and, in a stream of its own, the
           accuracy subsets.
+        - augment: None, or a function augment(X_batch, rng) -> X_batch of the
+          same shape, applied to every training minibatch before the forward
+          pass (data augmentation); rng is the Solver's seeded minibatch
+          np.random.Generator. Accuracies are measured on the unchanged data.
+        - frozen: names of entries of model.params to leave unchanged (the
+          frozen layers of transfer learning): they get no update and no
+          update_ratio_history entries.
         """
         self.model = model
         self.X_train, self.y_train = self._split(data, "train")
@@ -126,7 +135,23 @@ class Solver:
         seeds = np.random.SeedSequence(seed)
         self._batch_rng = np.random.default_rng(seeds)
         self._sample_rng = np.random.default_rng(seeds.spawn(1)[0])
+        if augment is not None and not callable(augment):
+            raise ValueError(f"augment must be None or a function augment(X_batch, rng), got {augment!r}")
+        self.augment = augment
+        self.frozen = self._frozen_names(frozen)
         self._reset()
+
+    def _frozen_names(self, frozen):
+        """The frozen parameter names as a frozenset, each checked against model.params."""
+        if isinstance(frozen, str):
+            raise ValueError(
+                f"frozen must be a list of parameter names, such as [{frozen!r}], got the string {frozen!r}"
+            )
+        names = frozenset(frozen)
+        unknown = sorted(names - set(self.model.params))
+        if unknown:
+            raise ValueError(f"frozen names {unknown} that are not in model.params {sorted(self.model.params)}")
+        return names
 
     @staticmethod
     def _split(data, split):
@@ -163,8 +188,18 @@ class Solver:
         """One minibatch gradient step on every parameter; returns the loss."""
         num_train = self.X_train.shape[0]
         batch = self._batch_rng.choice(num_train, size=min(self.batch_size, num_train), replace=False)
-        loss, grads = self.model.loss(self.X_train[batch], self.y_train[batch])
+        X_batch = self.X_train[batch]
+        if self.augment is not None:
+            X_batch = self.augment(X_batch, self._batch_rng)
+            if np.shape(X_batch) != (len(batch), *self.X_train.shape[1:]):
+                raise ValueError(
+                    f"augment must return a batch of the shape it was given, "
+                    f"{(len(batch), *self.X_train.shape[1:])}, got {np.shape(X_batch)}"
+                )
+        loss, grads = self.model.loss(X_batch, self.y_train[batch])
         for name, w in self.model.params.items():
+            if name in self.frozen:
+                continue
             next_w, self.optim_configs[name] = self.update_rule(w, grads[name], self.optim_configs[name])
             weight_norm = np.linalg.norm(w)
             ratio = np.linalg.norm(next_w - w) / weight_norm if weight_norm > 0 else np.nan
