@@ -42,6 +42,7 @@ from course_lib.torch_train.device_data import (
 from course_lib.torch_train.training import (
     DEFAULT_LEARNING_RATES,
     IMAGE_SHAPES,
+    LR_SCHEDULES,
     OPTIMIZERS,
     PRESETS,
     TrainConfig,
@@ -57,6 +58,7 @@ __all__ = [
     "DEFAULT_LEARNING_RATES",
     "DEVICE_CHOICES",
     "IMAGE_SHAPES",
+    "LR_SCHEDULES",
     "OPTIMIZERS",
     "PRESETS",
     "DeviceDataset",
