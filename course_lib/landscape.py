@@ -3,7 +3,7 @@
 Lesson 10 asks what the critical points of a network's loss look like. This
 module has the pieces it (and a curious student) needs:
 
-- flat_params: a network's parameter dict as one vector, and back, for
+- FlatParams: a network's parameter dict as one vector, and back, for
   anything that wants a single vector (SciPy's optimizers, Hessians).
 - numerical_hessian: the Hessian of a loss from centred differences of its
   analytic gradient, symmetrized.
@@ -20,30 +20,47 @@ from course_lib import layers, losses
 from course_lib.checks import check_array, check_count, check_positive
 
 
-def flat_params(params):
-    """Concatenate a parameter dict into one float64 vector, and return the way back.
+class FlatParams:
+    """A network's parameter dict seen as one vector, and back.
+
+    SciPy's optimizers and Hessians want one vector; networks keep named arrays.
+    FlatParams fixes the order once (the order of the dict it is built from), so
+    that parameters and their gradients line up entry by entry.
 
     Inputs:
     - params: dict name -> array (any shapes), e.g. model.params.
 
-    Returns (vector, unflatten): vector of shape (P,), P the total number of
-    entries, in the dict's order; unflatten(v) turns any vector (P,) into a new
-    dict of arrays with the original names, shapes and dtypes.
+    Attributes and methods:
+    - vector: float64 array (P,), the parameters concatenated, P entries in all.
+    - flatten(arrays): any dict with the same names and shapes (the gradients)
+      as a float64 vector (P,), in the order of `params`, whatever its own order.
+    - unflatten(v): a vector (P,) as a new dict of arrays with the names, shapes
+      and dtypes of `params`.
     """
-    names = list(params)
-    shapes = [np.shape(params[name]) for name in names]
-    dtypes = [np.asarray(params[name]).dtype for name in names]
-    sizes = [int(np.prod(shape)) for shape in shapes]
-    vector = np.concatenate([np.asarray(params[name], dtype=np.float64).ravel() for name in names])
 
-    def unflatten(v):
-        v = check_array("v", v, shape=(vector.size,), dims=f"({vector.size},)")
-        parts = np.split(v, np.cumsum(sizes)[:-1])
+    def __init__(self, params):
+        self.names = list(params)
+        self.shapes = [np.shape(params[name]) for name in self.names]
+        self.dtypes = [np.asarray(params[name]).dtype for name in self.names]
+        self.vector = self.flatten(params)
+
+    def flatten(self, arrays):
+        missing = set(self.names) - set(arrays)
+        if missing:
+            raise ValueError(f"arrays must hold every parameter of the network, missing {sorted(missing)}")
+        parts = []
+        for name, shape in zip(self.names, self.shapes):
+            part = check_array(f"arrays[{name!r}]", arrays[name], shape=shape)
+            parts.append(part.astype(np.float64).ravel())
+        return np.concatenate(parts)
+
+    def unflatten(self, v):
+        v = check_array("v", v, shape=(self.vector.size,), dims=f"({self.vector.size},)")
+        parts = np.split(v, np.cumsum([int(np.prod(shape)) for shape in self.shapes])[:-1])
         return {
-            name: part.reshape(shape).astype(dtype) for name, part, shape, dtype in zip(names, parts, shapes, dtypes)
+            name: part.reshape(shape).astype(dtype)
+            for name, part, shape, dtype in zip(self.names, parts, self.shapes, self.dtypes)
         }
-
-    return vector, unflatten
 
 
 def numerical_hessian(grad, w, h=1e-5):

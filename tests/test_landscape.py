@@ -1,21 +1,31 @@
-"""course_lib.landscape: flat parameters, numerical Hessians, random symmetric matrices, TanhNet."""
+"""course_lib.landscape: FlatParams, numerical Hessians, random symmetric matrices, TanhNet."""
 
 import numpy as np
 import pytest
 
 from course_lib.gradcheck import numerical_gradient, rel_error
-from course_lib.landscape import TanhNet, flat_params, numerical_hessian, random_symmetric_matrices
+from course_lib.landscape import FlatParams, TanhNet, numerical_hessian, random_symmetric_matrices
 
 
 def test_flat_params_round_trip_keeps_names_shapes_and_dtypes():
     params = {"W": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.array([7.0, 8.0])}
-    vector, unflatten = flat_params(params)
-    np.testing.assert_array_equal(vector, [0, 1, 2, 3, 4, 5, 7, 8])
-    back = unflatten(vector * 2)
+    flat = FlatParams(params)
+    np.testing.assert_array_equal(flat.vector, [0, 1, 2, 3, 4, 5, 7, 8])
+    back = flat.unflatten(flat.vector * 2)
     assert list(back) == ["W", "b"] and back["W"].dtype == np.float32 and back["W"].shape == (2, 3)
     np.testing.assert_array_equal(back["b"], [14.0, 16.0])
     with pytest.raises(ValueError, match=r"v must have shape \(8,\)"):
-        unflatten(np.zeros(7))
+        flat.unflatten(np.zeros(7))
+
+
+def test_flat_params_flattens_gradients_in_the_parameters_order():
+    flat = FlatParams({"W": np.zeros((2, 2)), "b": np.zeros(2)})
+    gradients = {"b": np.array([5.0, 6.0]), "W": np.array([[1.0, 2.0], [3.0, 4.0]])}  # a backward pass's order
+    np.testing.assert_array_equal(flat.flatten(gradients), [1, 2, 3, 4, 5, 6])
+    with pytest.raises(ValueError, match=r"missing \['b'\]"):
+        flat.flatten({"W": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match=r"arrays\['b'\] must have shape"):
+        flat.flatten({"W": np.zeros((2, 2)), "b": np.zeros(3)})
 
 
 def test_numerical_hessian_of_a_quadratic_is_its_matrix():
