@@ -283,8 +283,9 @@ def inverse_time_decay(lr0, t, k):
 def warmup_cosine(lr0, t, total, warmup=0, lr_min=0.0):
     """Linear warm-up, then cosine decay: the schedule of many modern training runs.
 
-    For t < warmup the rate rises linearly, lr0 * (t + 1) / warmup, so the
-    first step already moves (Goyal et al. 2017 warm up over the first epochs).
+    For t < warmup the rate rises linearly, lr0 * (t + 1) / (warmup + 1), so the
+    first step already moves and the line reaches lr0 at t = warmup (Goyal et
+    al. 2017 warm up over the first epochs).
     Afterwards it follows half a cosine from lr0 down to lr_min at t = total
     (Loshchilov & Hutter 2017):
 
@@ -313,7 +314,7 @@ def warmup_cosine(lr0, t, total, warmup=0, lr_min=0.0):
     if not 0 <= t <= total:
         raise ValueError(f"t must lie in [0, total] = [0, {total}], got {t}")
     if t < warmup:
-        return lr0 * (t + 1) / warmup
+        return lr0 * (t + 1) / (warmup + 1)
     progress = (t - warmup) / (total - warmup)
     return lr_min + (lr0 - lr_min) * (1 + float(np.cos(np.pi * progress))) / 2
 

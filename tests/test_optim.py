@@ -136,8 +136,8 @@ def test_schedules():
 
 def test_warmup_cosine_rises_linearly_then_follows_half_a_cosine():
     rates = [optim.warmup_cosine(1.0, t, total=110, warmup=10) for t in range(111)]
-    np.testing.assert_allclose(rates[:10], np.arange(1, 11) / 10)  # the first step already moves
-    assert rates[10] == 1.0, "the peak right after the warm-up"
+    np.testing.assert_allclose(rates[:11], np.arange(1, 12) / 11)  # the first step already moves
+    assert rates[10] == 1.0, "one straight line up to the peak at t = warmup"
     np.testing.assert_allclose(rates[60], 0.5, atol=1e-12)  # half-way through the decay: cos(pi / 2)
     np.testing.assert_allclose(rates[110], 0.0, atol=1e-12)
     assert optim.warmup_cosine(0.1, 100, total=100, lr_min=1e-3) == pytest.approx(1e-3)
