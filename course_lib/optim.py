@@ -280,3 +280,69 @@ def inverse_time_decay(lr0, t, k):
     check_positive("t", t, allow_zero=True)
     check_positive("k", k, allow_zero=True)
     return lr0 / (1 + k * t)
+
+
+def warmup_cosine(lr0, t, total, warmup=0, lr_min=0.0):
+    """Linear warm-up, then cosine decay: the schedule of many modern training runs.
+
+    For t < warmup the rate rises linearly, lr0 * (t + 1) / (warmup + 1), so the
+    first step already moves and the line reaches lr0 at t = warmup (Goyal et
+    al. 2017 warm up over the first epochs).
+    Afterwards it follows half a cosine from lr0 down to lr_min at t = total
+    (Loshchilov & Hutter 2017):
+
+        lr_min + (lr0 - lr_min) * (1 + cos(pi * (t - warmup) / (total - warmup))) / 2
+
+    Taking t modulo a cycle length restarts it (SGDR's warm restarts, the
+    schedule of snapshot ensembles).
+
+    Inputs:
+    - lr0: the peak learning rate (positive float).
+    - t: the step (or epoch), 0 <= t <= total.
+    - total: the number of steps the schedule spans (positive).
+    - warmup: steps of linear warm-up, 0 <= warmup < total (default 0: none).
+    - lr_min: the rate reached at t = total, 0 <= lr_min <= lr0 (default 0).
+
+    Returns the learning rate at t, a float.
+    """
+    check_positive("lr0", lr0)
+    check_positive("total", total)
+    check_positive("warmup", warmup, allow_zero=True)
+    check_positive("lr_min", lr_min, allow_zero=True)
+    if warmup >= total:
+        raise ValueError(f"warmup must be smaller than total = {total}, got {warmup}")
+    if lr_min > lr0:
+        raise ValueError(f"lr_min must be at most lr0 = {lr0}, got {lr_min}")
+    if not 0 <= t <= total:
+        raise ValueError(f"t must lie in [0, total] = [0, {total}], got {t}")
+    if t < warmup:
+        return lr0 * (t + 1) / (warmup + 1)
+    progress = (t - warmup) / (total - warmup)
+    return lr_min + (lr0 - lr_min) * (1 + float(np.cos(np.pi * progress))) / 2
+
+
+def scheduled(rule, schedule):
+    """Wrap an update rule so that its learning rate follows a schedule, step by step.
+
+    Inputs:
+    - rule: an update rule rule(w, dw, config) -> (next_w, config), or its
+      name in UPDATE_RULES.
+    - schedule: a function step -> learning rate; step counts the updates
+      this config has made, starting at 0.
+
+    Returns an update rule with the same signature (a Solver accepts it as
+    update_rule). It keeps its step count in config["step"] and sets
+    config["learning_rate"] = schedule(step) before each update.
+    """
+    update = get_update_rule(rule) if isinstance(rule, str) else rule
+    if not callable(update) or not callable(schedule):
+        raise ValueError("rule must be an update rule (or its name) and schedule a function of the step")
+
+    def scheduled_update(w, dw, config=None):
+        config = {} if config is None else config
+        step = config.get("step", 0)
+        config["learning_rate"] = schedule(step)
+        config["step"] = step + 1
+        return update(w, dw, config)
+
+    return scheduled_update

@@ -14,6 +14,7 @@ axes (their figure is then ax.figure).
   lecture's 1e-3 reference line.
 - filter_grid: first-layer weights as a grid of images (course_lib.filters
   reads the weights as filters and measures their smoothness).
+- optimizer_paths: update rules' paths on the contour lines of a 2-D surface.
 """
 
 import matplotlib.pyplot as plt
@@ -297,4 +298,52 @@ def filter_grid(weights, image_shape=None, padding=1, ax=None):
     ax.set_ylabel(f"filter row (each {height} px high)")
     ax.set_xticks([])
     ax.set_yticks([])
+    return fig, ax
+
+
+def optimizer_paths(surface, paths, ax=None, title=None, legend=True, grid_points=200, markers=True):
+    """Optimizer paths drawn on the contour lines of a 2-D loss surface.
+
+    Inputs:
+    - surface: a course_lib.optlab.surfaces.Surface (its loss, window, reference
+      point and contour spacing are used).
+    - paths: dict label -> array-like (K + 1, 2) of the points visited (e.g.
+      run_optimizer(...).path[:K + 1]); one line per entry, in the colour cycle's order.
+    - ax: optional Axes to draw into (to put several surfaces side by side).
+    - title: the axes title; None uses the surface's title.
+    - legend: True puts the legend outside the axes, on the right, so it covers
+      no path; False draws none (build one for a whole figure from
+      ax.get_legend_handles_labels()).
+    - grid_points: contour grid resolution per axis.
+    - markers: mark every visited point (False: lines only, for long paths).
+
+    Returns (figure, ax). The reference point w* is marked with a black star
+    ("minimum", or "saddle point" where it is not a minimum).
+    """
+    if not paths:
+        raise ValueError("paths must map at least one label to an array (K + 1, 2) of points")
+    arrays = {label: check_array(f"paths[{label!r}]", path, ndim=2, dims="(K + 1, 2)") for label, path in paths.items()}
+    for label, path in arrays.items():
+        if path.shape[1] != 2:
+            raise ValueError(f"paths[{label!r}] must have shape (K + 1, 2), got {path.shape}")
+    fig, ax = _axes(ax, (6.5, 4))
+    xs = np.linspace(*surface.xlim, grid_points)
+    ys = np.linspace(*surface.ylim, grid_points)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    heights = surface.loss(grid_x, grid_y)
+    levels = 15
+    if surface.log_levels:
+        levels = np.geomspace(max(heights.min(), 1e-3), heights.max(), 15)
+    ax.contour(grid_x, grid_y, heights, levels=levels, colors="lightgray", linewidths=0.8)
+    for label, path in arrays.items():
+        ax.plot(path[:, 0], path[:, 1], ".-" if markers else "-", ms=3, lw=1.2, label=label)
+    reference = "minimum" if surface.reference_is_minimum else "saddle point"
+    ax.plot(*surface.reference, "k*", ms=12, label=reference)
+    ax.set_xlim(*surface.xlim)
+    ax.set_ylim(*surface.ylim)
+    ax.set_title(surface.title if title is None else title)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return fig, ax

@@ -132,3 +132,39 @@ def test_schedules():
     assert optim.inverse_time_decay(0.1, 4, 0.25) == pytest.approx(0.05)
     with pytest.raises(ValueError, match="lr0"):
         optim.step_decay(-1.0, 1)
+
+
+def test_warmup_cosine_rises_linearly_then_follows_half_a_cosine():
+    rates = [optim.warmup_cosine(1.0, t, total=110, warmup=10) for t in range(111)]
+    np.testing.assert_allclose(rates[:11], np.arange(1, 12) / 11)  # the first step already moves
+    assert rates[10] == 1.0, "one straight line up to the peak at t = warmup"
+    np.testing.assert_allclose(rates[60], 0.5, atol=1e-12)  # half-way through the decay: cos(pi / 2)
+    np.testing.assert_allclose(rates[110], 0.0, atol=1e-12)
+    assert optim.warmup_cosine(0.1, 100, total=100, lr_min=1e-3) == pytest.approx(1e-3)
+    assert optim.warmup_cosine(0.1, 0, total=100) == 0.1, "no warm-up: starts at the peak"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"t": 5, "total": 10, "warmup": 10}, "warmup must be smaller"),
+        ({"t": 11, "total": 10}, "t must lie in"),
+        ({"t": 1, "total": 10, "lr_min": 2.0}, "lr_min must be at most"),
+    ],
+)
+def test_warmup_cosine_rejects_bad_arguments(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        optim.warmup_cosine(1.0, **arguments)
+
+
+def test_scheduled_rule_sets_the_rate_of_every_step():
+    rule = optim.scheduled("sgd", lambda step: 0.1 * (step + 1))
+    w, config = rule(W0, DW1, None)
+    np.testing.assert_allclose(w, W0 - 0.1 * DW1)
+    w, config = rule(w, DW2, config)
+    np.testing.assert_allclose(w, W0 - 0.1 * DW1 - 0.2 * DW2)
+    assert config["step"] == 2 and config["learning_rate"] == pytest.approx(0.2)
+    with_momentum = optim.scheduled(optim.sgd_momentum, lambda step: 0.1)
+    np.testing.assert_allclose(with_momentum(W0, DW1, {"momentum": 0.9})[0], W0 - 0.1 * DW1)
+    with pytest.raises(ValueError, match="schedule a function"):
+        optim.scheduled("sgd", 0.1)

@@ -177,3 +177,31 @@ def test_loss_curve_in_epochs_has_an_iteration_axis():
     assert ax.child_axes[0].get_xlabel() == "iteration"
     with pytest.raises(ValueError, match="iterations_per_epoch must be a whole number"):
         plots.loss_curve(losses, iterations_per_epoch=2.5)
+
+
+def test_optimizer_paths_draws_each_path_and_keeps_the_legend_outside():
+    from course_lib.optlab.surfaces import get_surface
+    from course_lib.optlab.trajectories import run_optimizer
+
+    bowl = get_surface("quadratic", condition_number=10)
+    paths = {rule: run_optimizer(bowl, rule, bowl.start, np.full(20, 0.05)).path for rule in ("sgd", "adam")}
+    fig, ax = plots.optimizer_paths(bowl, paths, title="two rules")
+    fig.canvas.draw()
+    drawn = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_allclose(drawn["sgd"].get_xydata(), paths["sgd"])
+    assert set(drawn) == {"sgd", "adam", "minimum"} and ax.get_title() == "two rules"
+    legend_box = ax.get_legend().get_window_extent()
+    assert legend_box.x0 >= ax.get_window_extent().x1, "the legend sits right of the axes, over no path"
+    saddle = get_surface("saddle")
+    _, ax = plots.optimizer_paths(saddle, {"sgd": [[-1.8, 0.01], [-1.6, 0.01]]}, legend=False)
+    assert ax.get_legend() is None and "saddle point" in [line.get_label() for line in ax.get_lines()]
+    plt.close("all")
+
+
+def test_optimizer_paths_rejects_paths_that_are_not_2d_points():
+    from course_lib.optlab.surfaces import get_surface
+
+    with pytest.raises(ValueError, match="must have shape"):
+        plots.optimizer_paths(get_surface("saddle"), {"bad": np.zeros((5, 3))})
+    with pytest.raises(ValueError, match="at least one"):
+        plots.optimizer_paths(get_surface("saddle"), {})

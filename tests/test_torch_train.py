@@ -268,6 +268,7 @@ def test_presets_fill_the_unset_fields():
     [
         ({"dataset": "mnist"}, f"dataset must be one of {', '.join(map(repr, DATASET_NAMES))}; got 'mnist'"),
         ({"optimizer": "lbfgs"}, "optimizer must be one of 'sgd', 'adam'"),
+        ({"lr_schedule": "step"}, "lr_schedule must be one of 'one_cycle', 'constant'"),
         ({"device": "tpu"}, "device must be one of 'auto', 'cpu', 'cuda'"),
         ({"epochs": 0}, "epochs must be a whole number >= 1, got 0"),
         ({"epochs": 2.5}, "epochs must be a whole number >= 1, got 2.5"),
@@ -389,3 +390,20 @@ def test_cli_explains_a_failed_download(capsys, monkeypatch):
 def test_cli_rejects_unknown_options():
     with pytest.raises(SystemExit):
         main(["train-convnet", "--no-such-option"])
+
+
+def test_constant_schedule_keeps_the_peak_rate_and_one_cycle_warms_up():
+    model = torch.nn.Linear(2, 1)
+    rates = {}
+    for name in ("one_cycle", "constant"):
+        config = resolve_config(TrainConfig(lr_schedule=name, learning_rate=0.2))
+        optimizer, schedule = training._make_optimizer(model, config, steps=50)
+        rates[name] = []
+        for _ in range(50):
+            rates[name].append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            schedule.step()
+    assert rates["constant"] == [0.2] * 50
+    peak = int(np.argmax(rates["one_cycle"]))
+    assert rates["one_cycle"][0] < 0.2 / 10 and rates["one_cycle"][peak] == pytest.approx(0.2)
+    assert peak == pytest.approx(0.2 * 50, abs=1) and rates["one_cycle"][-1] < 1e-3

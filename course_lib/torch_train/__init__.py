@@ -41,6 +41,7 @@ from course_lib.torch_train.device_data import (
 )
 from course_lib.torch_train.training import (
     DEFAULT_LEARNING_RATES,
+    LR_SCHEDULES,
     OPTIMIZERS,
     TrainConfig,
     TrainResult,
@@ -54,6 +55,7 @@ __all__ = [
     "ACTIVATIONS",
     "DEFAULT_LEARNING_RATES",
     "DEVICE_CHOICES",
+    "LR_SCHEDULES",
     "OPTIMIZERS",
     "DeviceDataset",
     "Standardize",

@@ -24,6 +24,8 @@ from course_lib.torch_train.device import DEVICE_CHOICES, pick_device, synchroni
 from course_lib.torch_train.device_data import DeviceDataset, channel_statistics
 
 OPTIMIZERS = ("sgd", "adam")
+# "one_cycle": warm up to the peak learning rate, then cosine decay; "constant": the peak throughout.
+LR_SCHEDULES = ("one_cycle", "constant")
 
 DEFAULT_LEARNING_RATES = {"sgd": 0.2, "adam": 5e-3}
 # Synthetic runs measure throughput: enough batches per epoch for a steady rate.
@@ -46,6 +48,8 @@ class TrainConfig:
     - optimizer: "sgd" (Nesterov momentum 0.9) or "adam".
     - learning_rate: peak of the one-cycle schedule; None means DEFAULT_LEARNING_RATES.
     - warmup_fraction: fraction of the steps spent warming up to the peak.
+    - lr_schedule: "one_cycle" (warm-up, then cosine decay) or "constant" (the
+      peak rate at every step, for comparison).
     - weight_decay: L2 regularization strength (as in the lecture's loss).
     - label_smoothing: probability mass spread over all classes in the targets.
     - crop_padding, flip: augmentation; None means the preset. Flip test-time
@@ -67,6 +71,7 @@ class TrainConfig:
     optimizer: str = "sgd"
     learning_rate: float | None = None
     warmup_fraction: float = 0.2
+    lr_schedule: str = "one_cycle"
     weight_decay: float = 5e-4
     label_smoothing: float = 0.1
     crop_padding: int | None = None
@@ -115,6 +120,7 @@ def resolve_config(config):
     """
     info = dataset_info(config.dataset, "dataset")
     check_choice("optimizer", config.optimizer, OPTIMIZERS)
+    check_choice("lr_schedule", config.lr_schedule, LR_SCHEDULES)
     check_choice("activation", config.activation, tuple(ACTIVATIONS))
     check_choice("device", config.device, DEVICE_CHOICES)
     filled = {
@@ -187,13 +193,15 @@ def evaluate(model, dataset, flip_tta=False):
 
 
 def _make_optimizer(model, config, steps):
-    """The optimizer and its one-cycle schedule (warm-up, then cosine decay to ~0)."""
+    """The optimizer and its schedule: one-cycle (warm-up, then cosine decay to ~0) or constant."""
     if config.optimizer == "sgd":
         optimizer = torch.optim.SGD(
             model.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True, weight_decay=config.weight_decay
         )
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    if config.lr_schedule == "constant":
+        return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     # Momentum stays fixed (cycle_momentum=False): only the learning rate follows the cycle.
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer,
