@@ -25,3 +25,14 @@ def test_the_command_reports_that_version(capsys):
         main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.strip() == f"course_lib {course_lib.__version__}"
+
+
+def test_every_kernel_the_course_starts_runs_one_blas_thread():
+    from course_lib import ONE_THREAD_ENV
+    from course_lib.classroom.lab import lab_environment
+    from course_lib.grading.jail import _kernel_environment
+
+    lab = lab_environment("/nowhere", environ={"OMP_NUM_THREADS": "8"})
+    graded = _kernel_environment({"workdir": "/nowhere"})
+    for env in (lab, graded):
+        assert {name: env[name] for name in ONE_THREAD_ENV} == ONE_THREAD_ENV

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 
+from course_lib import ONE_THREAD_ENV
 from course_lib.classroom.exchange import ExchangeError, check_exchange
 from course_lib.grading.config import put_python_on_path
 from course_lib.grading.settings import Settings
@@ -52,8 +53,9 @@ def write_jupyter_config(folder, instructor_tools, assignments=True):
 
 
 def lab_environment(config_folder, environ=None):
-    """`environ` (default os.environ) with `config_folder` first on JUPYTER_CONFIG_PATH."""
+    """`environ` (default os.environ) with `config_folder` first on JUPYTER_CONFIG_PATH, one BLAS thread per kernel."""
     env = dict(os.environ if environ is None else environ)
+    env.update(ONE_THREAD_ENV)
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (config_folder, env.get("JUPYTER_CONFIG_PATH")) if p)
     return env
 

@@ -23,6 +23,8 @@ import resource
 import signal
 import sys
 
+from course_lib import ONE_THREAD_ENV
+
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
@@ -120,9 +122,7 @@ def _kernel_environment(spec):
         IPYTHONDIR=os.path.join(home, ".ipython"),
         MPLCONFIGDIR=os.path.join(home, ".matplotlib"),
         # one BLAS thread per kernel: --jobs N kernels share the machine's cores
-        OMP_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
+        **ONE_THREAD_ENV,
     )
     return env
 
