@@ -57,7 +57,8 @@ def _run(name, action):
     except (ValueError, OSError, RuntimeError) as error:
         print(f"course {name}: {error}", file=sys.stderr)
         return 2
-    print("\n".join(lines))
+    if lines:
+        print("\n".join(lines))
     return 0
 
 
@@ -250,12 +251,11 @@ def add_submit_parser(subcommands):
 def _run_submit(args):
     from course_lib.classroom.submit import submit
 
-    try:
-        submit(args.assignment, student_id=args.student, out=args.out)
-    except (ValueError, OSError) as error:
-        print(f"course submit: {error}", file=sys.stderr)
-        return 2
-    return 0
+    def action():
+        submit(args.assignment, student_id=args.student, out=args.out)  # it reports as it goes
+        return []
+
+    return _run("submit", action)
 
 
 def add_train_convnet_parser(subcommands):
