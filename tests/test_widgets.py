@@ -23,7 +23,7 @@ from course_lib.optlab.trajectories import (
     run_optimizer,
 )
 from course_lib.widgets import initialization_explorer, learning_rate_explorer, optimizer_explorer
-from course_lib.widgets.learning_rate_explorer import diagnose
+from course_lib.widgets.learning_rate_explorer import LearningRateExplorer, diagnose
 from course_lib.widgets.plot import Bands, Line, Panel, Plot
 
 
@@ -547,6 +547,41 @@ def test_learning_rate_explorer_shows_each_regime(lr_explorer, values, verdict):
     labels = [t.get_text() for t in ratio_ax.get_legend().get_texts()]
     assert labels == ["W1", "W2", "1e-3 reference"]
     np.testing.assert_allclose(ratio_ax.lines[0].get_ydata(), solver.update_ratio_history["W1"])
+
+
+def test_learning_rate_explorer_follows_the_dataset_switch(monkeypatch):
+    """COURSE_DATASET picks the data, its shapes and its training-set sizes (loading faked: no network)."""
+    module = sys.modules[LearningRateExplorer.__module__]  # the module, not the function of that name
+    loaded = []
+
+    def fake_load_dataset(name, num_train=None, seed=0):
+        loaded.append((name, num_train))
+        rng = np.random.default_rng(seed)
+        count = 300 if num_train is None or num_train > 300 else num_train
+        return {
+            "X_train": rng.normal(size=(count, 3, 32, 32)),
+            "y_train": rng.integers(0, 10, count),
+            "X_val": rng.normal(size=(20, 3, 32, 32)),
+            "y_val": rng.integers(0, 10, 20),
+        }
+
+    monkeypatch.setattr(module, "load_dataset", fake_load_dataset)
+    monkeypatch.setenv("COURSE_DATASET", "cifar10")
+    ex = learning_rate_explorer(num_epochs=1)
+    assert ex.dataset.name == "cifar10" and loaded[0] == ("cifar10", 5000)  # at most lesson_train images
+    assert ex.training_sizes == (50, 100, 200, 300)
+    assert ex.solver.model.params["W1"].shape == (3 * 32 * 32, 100) and ex.solver.model.params["W2"].shape[1] == 10
+    ex.set(num_train=50)
+    assert loaded[-1] == ("cifar10", 50) and ex.solver.X_train.shape[0] == 50
+    monkeypatch.setenv("COURSE_DATASET", "mnist")
+    with pytest.raises(ValueError, match="COURSE_DATASET"):
+        learning_rate_explorer()
+
+
+def test_learning_rate_explorer_offers_the_whole_digits_training_set(lr_explorer):
+    assert lr_explorer.dataset.name == "digits"
+    assert lr_explorer.training_sizes == (50, 100, 200, 500, 1000, 1257)
+    assert tuple(lr_explorer.controls["num_train"].options) == lr_explorer.training_sizes
 
 
 def test_learning_rate_explorer_regularization_reaches_the_model(lr_explorer):

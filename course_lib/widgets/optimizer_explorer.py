@@ -12,8 +12,6 @@ dashed lines show the rate theory predicts for the rules whose step is linear
 (course_lib.optim.RULES) next to the measured one.
 """
 
-import math
-
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
@@ -30,7 +28,7 @@ from course_lib.optlab.trajectories import (
     predicted_rate,
     run_optimizer,
 )
-from course_lib.widgets.explorer import Explorer, really_changed
+from course_lib.widgets.explorer import Explorer, on_slider_grid, really_changed
 from course_lib.widgets.plot import Bands, Line, Panel, Plot, Text
 
 # Distances are drawn on a log axis; exact zeros are drawn at this floor.
@@ -243,11 +241,13 @@ class OptimizerExplorer(Explorer):
         if self.surface.hessian_eigenvalues is not None:
             alpha, mu, _ = optimal_heavy_ball(self.surface.hessian_eigenvalues)
             c = self.controls
-            self.set(learning_rate=_on_grid(c["learning_rate"], alpha), momentum=_on_grid(c["momentum"], mu))
+            self.set(
+                learning_rate=on_slider_grid(c["learning_rate"], alpha), momentum=on_slider_grid(c["momentum"], mu)
+            )
 
     def _on_click(self, panel, x, y):
         c = self.controls
-        self.set(start_x=_on_grid(c["start_x"], x), start_y=_on_grid(c["start_y"], y))
+        self.set(start_x=on_slider_grid(c["start_x"], x), start_y=on_slider_grid(c["start_y"], y))
 
     def _reset_for_surface(self):
         """Move the start point, window, learning rate and steps to the new surface's preset."""
@@ -256,7 +256,7 @@ class OptimizerExplorer(Explorer):
         surface = self.surface
         _set_range(c["start_x"], *surface.xlim, surface.start[0])
         _set_range(c["start_y"], *surface.ylim, surface.start[1])
-        c["learning_rate"].value = _on_grid(c["learning_rate"], surface.learning_rate)
+        c["learning_rate"].value = on_slider_grid(c["learning_rate"], surface.learning_rate)
         c["num_steps"].value = surface.num_steps
 
     # ----------------------------------------------------------- compute
@@ -334,28 +334,7 @@ class OptimizerExplorer(Explorer):
         c["condition_number"].disabled = not quadratic
         self.optimal_button.disabled = not quadratic
         num_steps = c["num_steps"].value
-        lines = {
-            "start": Line(
-                0,
-                [c["start_x"].value],
-                [c["start_y"].value],
-                "#ffffff",
-                0,
-                marker="o",
-                marker_size=10,
-                marker_edge="#000000",
-            ),
-            "minimum": Line(
-                0,
-                [surface.reference[0]],
-                [surface.reference[1]],
-                "#ffd700",
-                0,
-                marker="*",
-                marker_size=18,
-                marker_edge="#000000",
-            ),
-        }
+        lines = {}
         texts = {}
         lowest, highest = np.inf, 0.0
         for rule, trajectory in self.trajectories.items():
@@ -388,6 +367,27 @@ class OptimizerExplorer(Explorer):
                 lines[f"theory:{rule}"] = Line(1, steps, theory, info.color, 1.3, dash=(6, 4), alpha=0.8)
             if trajectory.diverged:
                 self._draw_divergence(rule, trajectory, lines, texts)
+        # Drawn last, so on top of the paths (the browser draws lines in this order).
+        lines["start"] = Line(
+            0,
+            [c["start_x"].value],
+            [c["start_y"].value],
+            "#ffffff",
+            0,
+            marker="o",
+            marker_size=10,
+            marker_edge="#000000",
+        )
+        lines["minimum"] = Line(
+            0,
+            [surface.reference[0]],
+            [surface.reference[1]],
+            "#ffd700",
+            0,
+            marker="*",
+            marker_size=18,
+            marker_edge="#000000",
+        )
         plot.lines, plot.texts = lines, texts
         surface_panel, distance_panel = plot.panels
         surface_panel.title = surface.title
@@ -471,19 +471,6 @@ def _rule_toggle_css():
     return (
         "<style>\n.optimizer-explorer .rule-toggle {font-weight: bold; opacity: 1;}\n" + "\n".join(rules) + "\n</style>"
     )
-
-
-def _on_grid(slider, value):
-    """Round `value` to a point the slider can show, as the browser would.
-
-    Setting a value between the slider's steps makes the browser snap it and
-    send it back: a second recomputation for nothing.
-    """
-    if isinstance(slider, widgets.FloatLogSlider):
-        exponent = math.log(value, slider.base)
-        exponent = slider.min + round((exponent - slider.min) / slider.step) * slider.step
-        return slider.base**exponent
-    return slider.min + round((float(value) - slider.min) / slider.step) * slider.step
 
 
 def _set_range(slider, low, high, value):
