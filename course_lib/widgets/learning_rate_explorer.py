@@ -127,7 +127,8 @@ class LearningRateExplorer(Explorer):
             ),
         }
         self.diagnosis_html = widgets.HTML()
-        self.figure = new_figure(figsize=(13, 3.8))
+        self.figure = new_figure(figsize=(9, 3.9))
+        self.figure.set_layout_engine("constrained")
         ax_loss, ax_acc, ax_ratio = self.figure.subplots(1, 3)
         self.axes = {"loss": ax_loss, "accuracy": ax_acc, "ratio": ax_ratio}
         self.view = FigureView(self.figure)
@@ -189,7 +190,6 @@ class LearningRateExplorer(Explorer):
         verdict, explanation = self.diagnosis
         v = self.values
         self.figure.suptitle(f"learning rate {v['learning_rate']:.1e}, reg {v['reg']:g}: {verdict}")
-        self.figure.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.84, wspace=0.25)
         self.diagnosis_html.value = (
             f"<div class='learning-rate-explorer-diagnosis'><b>{verdict}</b>: {explanation} "
             f"(learning rate {v['learning_rate']:.1e}, {len(solver.loss_history)} iterations)</div>"
