@@ -22,6 +22,7 @@ from course_lib.optlab.trajectories import (
     predicted_rate,
     run_optimizer,
 )
+from course_lib.plots import layer_histograms
 from course_lib.widgets import initialization_explorer, learning_rate_explorer, optimizer_explorer
 from course_lib.widgets.learning_rate_explorer import LearningRateExplorer, diagnose
 from course_lib.widgets.plot import Bands, Line, Panel, Plot
@@ -487,6 +488,18 @@ def test_initialization_explorer_plot_follows_depth_and_statistics():
     ex.controls["scheme"].value = "zero"
     assert np.all(ex.stats["stds"] == 0)
     assert np.all(ex.plot.lines["std:activations"].y > 0)  # drawn at the log axis' floor
+
+
+def test_layer_histograms_count_as_numpy_does():
+    rng = np.random.default_rng(3)
+    layers = [rng.normal(size=(40, 30)), rng.uniform(-2, 5, size=900), np.array([5.0, -2.0, 0.0])]
+    edges, counts = layer_histograms(layers, bins=17)
+    for values, layer_counts in zip(layers, counts):
+        np.testing.assert_array_equal(layer_counts, np.histogram(values, bins=edges)[0])  # extremes included
+    edges, counts = layer_histograms([np.zeros(5)], bins=4)  # one value: a unit range around it
+    np.testing.assert_array_equal(edges, [-1, -0.5, 0, 0.5, 1]) and np.testing.assert_array_equal(
+        counts, [[0, 0, 5, 0]]
+    )
 
 
 def test_explorer_ignores_the_browsers_rounding_echo(explorer):

@@ -34,7 +34,7 @@ TIMEOUT_MS = 300_000  # the whole lesson runs before the explorer appears
 
 # In the page: the times of mouse-ups and of the explorer's frames (drawImage onto its canvas).
 RECORD = """
-() => {
+(() => {
   window.__frames = [];
   window.__mouseups = [];
   document.addEventListener('mouseup', () => window.__mouseups.push(performance.now()), true);
@@ -44,7 +44,7 @@ RECORD = """
     if (this.canvas.closest && this.canvas.closest('.optimizer-explorer')) window.__frames.push(performance.now());
     return result;
   };
-}
+})();
 """
 
 
