@@ -97,9 +97,10 @@ def _rosenbrock():
         grad=lambda x, y: (-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)),
         xlim=(-2.0, 2.0),
         ylim=(-1.0, 3.0),
-        start=(-1.5, 2.0),
-        # the momentum methods follow the curved valley to the minimum, SGD crawls along it
-        learning_rate=1e-3,
+        start=(-1.2, 1.0),
+        # Rosenbrock's classic start: momentum follows the curved valley to the minimum while
+        # SGD crawls along it, and Nesterov, at this step size, is thrown out of the valley
+        learning_rate=3e-3,
         num_steps=1000,
         reference=(1.0, 1.0),
         log_levels=True,
@@ -142,9 +143,9 @@ def _beale():
         xlim=(-4.5, 4.5),
         ylim=(-4.5, 4.5),
         start=(-1.0, 2.0),
-        # momentum crosses the plateau into the minimum's valley; SGD and the adaptive rules stall
+        # the momentum methods cross the plateau into the minimum's valley; SGD and Adam stall
         learning_rate=5e-3,
-        num_steps=500,
+        num_steps=700,
         reference=(3.0, 0.5),
         log_levels=True,
     )
