@@ -207,6 +207,7 @@ def measure(results, name, repeats, action):
     results[name] = samples
     if any(notes):
         print(f"  {name}: " + "; ".join(notes), flush=True)
+    print(f"  {name}: " + " ".join(f"{ms:.0f}" for ms in samples) + " ms", flush=True)
 
 
 def bench_optimizer(page, results, repeats):
@@ -276,6 +277,7 @@ def main():
                     fps = bench(page, results, args.repeats)
                 if fps is not None:
                     rates["play_fps"] = fps
+                    print(f"  play_fps: {fps:.1f} frames/s", flush=True)
                 context.close()
         browser.close()
     print(f"{load_average()}; busy processes: {args.busy}")
