@@ -320,9 +320,9 @@ def test_every_surface_preset_shows_something_to_see():
         spread = max(final.values()) / max(min(final.values()), 1e-300)
         assert len(outcomes) > 1 or spread > 10, f"{name}: every rule ends alike: {ex.status}"
     rosenbrock = optimizer_explorer(surface="rosenbrock", rules=("sgd", "sgd_momentum", "nesterov_momentum"))
-    assert rosenbrock.status["sgd_momentum"].startswith("converged at step")
-    assert rosenbrock.trajectories["sgd"].distances[-1] > 0.1  # still crawling along the valley
-    assert rosenbrock.status["nesterov_momentum"].startswith("diverged")
+    distances = {rule: t.distances[-1] for rule, t in rosenbrock.trajectories.items()}
+    assert distances["sgd_momentum"] < 0.05 and distances["nesterov_momentum"] < 0.05
+    assert distances["sgd"] > 1  # still crawling along the valley
     beale = optimizer_explorer(surface="beale", rules=("sgd", "sgd_momentum", "nesterov_momentum", "adam"))
     converged = {rule for rule, status in beale.status.items() if status.startswith("converged")}
     assert converged == {"sgd_momentum", "nesterov_momentum"}
