@@ -5,7 +5,7 @@
   under `base` (no news toast, no user configuration).
 - CHROMIUM, CHROMIUM_ARGS: Debian's headless Chromium, as Playwright launches it here.
 - run_all(page, lab, notebook): open a notebook, wait for its kernel, Run All Cells and
-  wait until every cell has run; returns the seconds that took.
+  wait until every cell has run; returns the seconds that took (RuntimeError when a cell fails).
 - drag_slider(page, slider, fraction): what a hand does to an ipywidgets slider: mouse
   down on its handle, moves along the track, mouse up.
 - drawn(canvas), wait_until_settled(page, canvas, timeout_ms), pixel(canvas, x, y): what
@@ -44,6 +44,8 @@ IDLE_KERNEL = "Python 3 (ipykernel) | Idle"
 _SOME_CELL_STARTED = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
   .some((p) => /^\\[(\\*|\\d+)\\]:$/.test(p.textContent.trim()))"""
 _ALL_CELLS_RAN = """() => {
+  const error = document.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]');
+  if (error) return error.textContent.slice(-2000);  // Run All stops at an error
   const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map((p) => p.textContent.trim());
   return prompts.length > 0 && prompts.every((p) => /^\\[\\d+\\]:$/.test(p));
 }"""
@@ -165,7 +167,9 @@ def run_all(page, lab, notebook, timeout_ms, start_timeout_ms=60_000):
             if attempt:
                 page.screenshot(path=str(lab.log_path.with_name("run_all_failed.png")))
                 raise
-    page.wait_for_function(_ALL_CELLS_RAN, timeout=timeout_ms, polling=250)
+    ran = page.wait_for_function(_ALL_CELLS_RAN, timeout=timeout_ms, polling=250).json_value()
+    if ran is not True:
+        raise RuntimeError(f"{notebook}: a cell failed during Run All:\n{ran}")
     wait_for_idle_kernel(page, timeout_ms)
     return time.monotonic() - start
 
