@@ -59,7 +59,8 @@ class JupyterLab:
         self.process, self.log_path = process, log_path
 
     def url(self, notebook):
-        return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?token={self.token}"
+        """The notebook's address, in a fresh workspace (no tabs restored from another page)."""
+        return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?reset&token={self.token}"
 
     def log(self):
         return self.log_path.read_text(errors="replace")[-4000:]
@@ -157,7 +158,7 @@ def run_all(page, lab, notebook, timeout_ms, start_timeout_ms=60_000):
     wait_for_idle_kernel(page, timeout_ms)
     start = time.monotonic()
     for attempt in range(2):
-        page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
         page.locator(".lm-MenuBar-item", has_text="Run").click()
         page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
         try:
