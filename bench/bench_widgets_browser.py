@@ -170,7 +170,8 @@ class Explorer:
         down, up = self.last_input("mousedown"), self.last_input("mouseup")
         during, after = self.frames_between(down, up), self.frames_between(up, final)
         # the figure may have shown the final value before the hand let go: no wait at all
-        return max(0.0, final - up), f"{during} frames while dragging ({during / ((up - down) / 1000):.0f}/s), {after} after"
+        rate = during / ((up - down) / 1000)
+        return max(0.0, final - up), f"{during} frames while dragging ({rate:.0f}/s), {after} after"
 
     def select(self, label, option):
         dropdown = self.box.locator(".widget-dropdown", has=self.page.locator("label", has_text=label)).first
