@@ -154,7 +154,7 @@ def run_all(page, lab, notebook, timeout_ms, start_timeout_ms=60_000):
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-    page.goto(lab.url(notebook))
+    page.goto(lab.url(notebook), timeout=timeout_ms)  # JupyterLab loads slowly on a busy machine
     wait_for_idle_kernel(page, timeout_ms)
     start = time.monotonic()
     for attempt in range(2):
