@@ -64,8 +64,8 @@ def main():
     rosenbrock = optimizer_explorer(surface="rosenbrock", rules=rules)
     bench("optimizer, rosenbrock preset (1000 steps): x0", rosenbrock, "start_x", [-1.5, -1.0], args.repeats)
     init = initialization_explorer()
-    bench("initialization, 10 x 250, 500 samples: scheme", init, "scheme", ["xavier", "small"], args.repeats)
-    bench("initialization, 10 x 250, 500 samples: depth", init, "num_layers", [10, 14], args.repeats)
+    bench("initialization, 10 x 250, 200 samples: scheme", init, "scheme", ["xavier", "small"], args.repeats)
+    bench("initialization, 10 x 250, 200 samples: depth", init, "num_layers", [10, 14], args.repeats)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from course_lib.initialization import activation_statistics
 
 NOTEBOOK = "03_activations_initialization.ipynb"
 # The lesson's explorer once its cells have run: ReLU with He initialization, 250 units per layer.
-NONLINEARITY, SCHEME, WIDTH, NUM_SAMPLES = "relu", "he", 250, 500
+NONLINEARITY, SCHEME, WIDTH, NUM_SAMPLES = "relu", "he", 250, 200
 TIMEOUT_MS = 300_000  # the whole lesson runs before the explorer appears
 
 
