@@ -144,5 +144,11 @@ def layer_histograms(arrays, bins=50):
     if not high > low:
         low, high = low - 1.0, high + 1.0
     edges = np.linspace(low, high, bins + 1)
-    counts = np.array([np.histogram(a, bins=edges)[0] for a in arrays])
+    # Equal-width bins: a value's bin is arithmetic, and one bincount per layer is several
+    # times faster than np.histogram (the initialization explorer redraws 20 of these per change).
+    counts = np.empty((len(arrays), bins), dtype=np.int64)
+    for layer, values in enumerate(arrays):
+        index = ((np.ravel(values) - low) * (bins / (high - low))).astype(np.intp)
+        np.minimum(index, bins - 1, out=index)  # the top edge belongs to the last bin, as in np.histogram
+        counts[layer] = np.bincount(index, minlength=bins)
     return edges, counts

@@ -13,6 +13,10 @@ Every update rule has the signature
 The rule returns a new array (w itself is not modified) with the dtype of w,
 and the same config dict, updated in place with the new state.
 
+RULES (at the end) is the registry every other module reads: each rule's label,
+colour and, for the rules that are linear in w, the matrix of one step that the
+convergence theory of course_lib.optlab.trajectories analyses.
+
 Keys used across the rules:
 - learning_rate: step size (float).
 - momentum: the friction coefficient mu of the momentum methods (float in [0, 1)).
@@ -26,6 +30,9 @@ Keys used across the rules:
 - bias_correction: whether Adam divides m and v by (1 - beta**t) (default True);
   turn it off to see why the first steps need it.
 """
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -211,23 +218,61 @@ def adam(w, dw, config=None):
     return next_w.astype(w.dtype, copy=False), config
 
 
-UPDATE_RULES = {
-    "sgd": sgd,
-    "sgd_momentum": sgd_momentum,
-    "nesterov_momentum": nesterov_momentum,
-    "adagrad": adagrad,
-    "rmsprop": rmsprop,
-    "adam": adam,
+def _gradient_descent_matrix(learning_rate, momentum, curvature):
+    """One step of sgd along a direction of curvature lambda: w' = (1 - alpha lambda) w (acts on w)."""
+    return np.array([[1 - learning_rate * curvature]])
+
+
+def _heavy_ball_matrix(learning_rate, momentum, curvature):
+    """One step of sgd_momentum on the state (w, v): v' = mu v - alpha lambda w; w' = w + v'."""
+    step = learning_rate * curvature
+    return np.array([[1 - step, momentum], [-step, momentum]])
+
+
+def _nesterov_matrix(learning_rate, momentum, curvature):
+    """One step of nesterov_momentum on the state (w, v), in the lecture's rewrite."""
+    step = learning_rate * curvature
+    return np.array([[1 - (1 + momentum) * step, momentum**2], [-step, momentum]])
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """Everything the course shows about one update rule, stated once.
+
+    - update: the rule, rule(w, dw, config=None) -> (next_w, config).
+    - label: its name in figures, tables and the explorers' toggles.
+    - color: its colour wherever it is drawn (a CSS hex colour).
+    - iteration_matrix: for a rule whose step is linear in w on a quadratic,
+      (learning_rate, momentum, curvature) -> the float64 matrix of one step
+      along a direction of that curvature (convergence theory reads its
+      spectral radius); None for the adaptive rules, which are not linear.
+    """
+
+    update: Callable
+    label: str
+    color: str
+    iteration_matrix: Callable = None
+
+
+# The one registry of update rules: adding a rule is a function above and a line here.
+RULES = {
+    "sgd": RuleInfo(sgd, "SGD", "#1f77b4", _gradient_descent_matrix),
+    "sgd_momentum": RuleInfo(sgd_momentum, "Momentum", "#ff7f0e", _heavy_ball_matrix),
+    "nesterov_momentum": RuleInfo(nesterov_momentum, "Nesterov", "#2ca02c", _nesterov_matrix),
+    "adagrad": RuleInfo(adagrad, "AdaGrad", "#d62728"),
+    "rmsprop": RuleInfo(rmsprop, "RMSProp", "#9467bd"),
+    "adam": RuleInfo(adam, "Adam", "#8c564b"),
 }
+UPDATE_RULES = {name: info.update for name, info in RULES.items()}
 
 
 def get_update_rule(name):
-    """Return the update rule called `name` (a key of UPDATE_RULES).
+    """Return the update rule called `name` (a key of RULES and UPDATE_RULES).
 
     Raises ValueError listing the valid names when `name` is unknown.
     """
-    check_choice("update_rule", name, list(UPDATE_RULES))
-    return UPDATE_RULES[name]
+    check_choice("update_rule", name, list(RULES))
+    return RULES[name].update
 
 
 def step_decay(lr0, epoch, drop=0.5, every=1):

@@ -22,40 +22,59 @@ import numpy as np
 
 from course_lib.checks import check_array, check_count
 from course_lib.filters import as_filters
-
-# neighbour_correlation moved to course_lib.filters (plots only draws). Lessons 07 and 12 still
-# call plots.neighbour_correlation: remove this line once they call course_lib.filters.
-from course_lib.filters import neighbour_correlation as neighbour_correlation
 from course_lib.initialization import layer_histograms
 
 # The lecture's rule of thumb: each update changes a weight by about 1e-3 of its size.
 REFERENCE_UPDATE_RATIO = 1e-3
+# Readable in a JupyterLab output (about 900 px): figures at most this wide (inches), text
+# no smaller than 9 pt, histograms of many layers wrapped into rows of this many panels.
+MAX_WIDTH = 9.0
+HISTOGRAMS_PER_ROW = 5
 
 
 def _axes(ax, figsize):
     """Return (figure, ax): the given axes' figure, or a new figure with one axes."""
     if ax is None:
-        return plt.subplots(figsize=figsize)
+        return plt.subplots(figsize=figsize, layout="constrained")
     return ax.figure, ax
 
 
+def _legend_below(ax, columns=2):
+    """A legend under the axes (below its x label), so that it never covers the data."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=columns, fontsize=9, frameon=False)
+
+
 def _layer_histograms(arrays, title, xlabel, bins):
-    """One histogram per layer in a row; each panel names the layer's mean and std."""
+    """One histogram per layer, HISTOGRAMS_PER_ROW to a row; each panel names the layer's mean and std."""
     if len(arrays) == 0:
         raise ValueError(f"{xlabel} must hold at least one layer, got none")
     values = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
     edges, counts = layer_histograms(values, bins)
-    fig, axes = plt.subplots(1, len(values), figsize=(1.7 * len(values) + 1, 2.6), sharey=True, squeeze=False)
-    axes = axes[0]
+    columns = min(len(values), HISTOGRAMS_PER_ROW)
+    rows = -(-len(values) // columns)
+    fig, grid = plt.subplots(
+        rows,
+        columns,
+        figsize=(min(MAX_WIDTH, 1.8 * columns + 0.6), 2.6 * rows + 0.5),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    axes = grid.ravel()
     for layer, (ax, v, layer_counts) in enumerate(zip(axes, values, counts), start=1):
         ax.hist(edges[:-1], bins=edges, weights=layer_counts, color="tab:blue")
-        ax.set_title(f"layer {layer}\nmean {v.mean():.2g}\nstd {v.std():.2g}", fontsize=8)
-        ax.set_xlabel(xlabel, fontsize=8)
-        ax.tick_params(labelsize=7)
-    axes[0].set_ylabel("count")
+        ax.set_title(f"layer {layer}\nmean {v.mean():.2g}\nstd {v.std():.2g}", fontsize=9.5)
+        ax.tick_params(labelsize=9)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(3))
+    for ax in axes[len(values) :]:
+        ax.set_visible(False)
+    for ax in grid[-1]:
+        ax.set_xlabel(xlabel, fontsize=10)
+    for ax in grid[:, 0]:
+        ax.set_ylabel("count", fontsize=10)
     fig.suptitle(title)
-    fig.tight_layout()
-    return fig, axes
+    return fig, axes[: len(values)]
 
 
 def activation_histograms(stats, bins=50):
@@ -98,7 +117,7 @@ def layer_statistics(stats):
     means = check_array("stats['means']", stats["means"], ndim=1, dims="(L,)")
     stds = check_array("stats['stds']", stats["stds"], shape=means.shape, dims=f"({means.size},)")
     layers = np.arange(1, means.size + 1)
-    fig, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(MAX_WIDTH, 3.8), layout="constrained")
     ax_mean.plot(layers, means, "o-", label="activations")
     ax_std.plot(layers, stds, "o-", label="activations")
     std_values = [stds]
@@ -116,8 +135,7 @@ def layer_statistics(stats):
         ax.set_xlabel("layer")
         ax.set_ylabel(label)
         ax.set_xticks(layers)
-        ax.legend()
-    fig.tight_layout()
+        _legend_below(ax)
     return fig, (ax_mean, ax_std)
 
 
@@ -178,7 +196,7 @@ def loss_curve(loss_history, smoothing=0.0, ax=None, label="loss", iterations_pe
         )
     else:
         ax.plot(steps, losses, lw=1, label=label)
-    ax.legend()
+    _legend_below(ax)
     ax.set_title("Training loss")
     ax.set_xlabel("iteration" if iterations_per_epoch is None else "epoch")
     ax.set_ylabel("loss")
@@ -204,7 +222,7 @@ def accuracy_curves(train_acc_history, val_acc_history, ax=None):
     ax.set_title("Accuracy")
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
-    ax.legend()
+    _legend_below(ax)
     return fig, ax
 
 
@@ -218,10 +236,9 @@ def training_curves(solver, smoothing=0.9):
 
     Returns (figure, (loss_axes, accuracy_axes)).
     """
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(MAX_WIDTH, 4), layout="constrained")
     loss_curve(solver.loss_history, smoothing, ax=ax_loss, iterations_per_epoch=solver.iterations_per_epoch)
     accuracy_curves(solver.train_acc_history, solver.val_acc_history, ax=ax_acc)
-    fig.tight_layout()
     return fig, (ax_loss, ax_acc)
 
 
@@ -247,7 +264,7 @@ def update_ratios(update_ratio_history, ax=None):
     ax.set_title("Update / weight ratio")
     ax.set_xlabel("iteration")
     ax.set_ylabel("‖update‖ / ‖weights‖")
-    ax.legend(fontsize=8)
+    _legend_below(ax)
     return fig, ax
 
 

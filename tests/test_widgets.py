@@ -1,24 +1,31 @@
 """Headless tests of course_lib.widgets: set controls from Python, check state and artists."""
 
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from matplotlib.backend_bases import MouseEvent
 
+import course_lib.widgets.plot
 from course_lib import optim
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.optlab.surfaces import SURFACE_NAMES, get_surface
 from course_lib.optlab.trajectories import (
     ESCAPE_MARGIN,
+    iteration_matrix,
     learning_rates,
+    linear_rules,
     measured_rate,
     optimal_heavy_ball,
     predicted_rate,
     run_optimizer,
 )
+from course_lib.plots import layer_histograms
 from course_lib.widgets import initialization_explorer, learning_rate_explorer, optimizer_explorer
-from course_lib.widgets.learning_rate_explorer import diagnose
+from course_lib.widgets.learning_rate_explorer import LearningRateExplorer, diagnose
+from course_lib.widgets.plot import Bands, Line, Panel, Plot
 
 
 @pytest.fixture
@@ -173,18 +180,38 @@ def test_gradient_noise_is_seeded():
 
 
 # ----------------------------------------------------------------- optimizer explorer
-def test_explorer_state_and_artists_follow_the_learning_rate(explorer):
-    lines = dict(explorer.path_lines)
+def drawn(explorer, key):
+    """The points the browser draws for a line at the explorer's current step."""
+    return explorer.plot.lines[key].drawn(explorer.plot.step)
+
+
+def test_explorer_state_and_plot_follow_the_learning_rate(explorer):
+    sent = explorer.plot.frames_sent
     explorer.controls["learning_rate"].value = 0.05
     slow = explorer.paths["sgd"].copy()
-    np.testing.assert_allclose(explorer.path_lines["sgd"].get_xydata(), slow)
+    np.testing.assert_allclose(drawn(explorer, "path:sgd"), slow)
     explorer.controls["learning_rate"].value = 0.15
     fast = explorer.paths["sgd"]
-    assert explorer.path_lines == lines  # the same artists, updated in place
-    np.testing.assert_allclose(explorer.path_lines["sgd"].get_xydata(), fast)
+    assert explorer.plot.frames_sent == sent + 2  # one message to the browser per change
+    np.testing.assert_allclose(drawn(explorer, "path:sgd"), fast)
     assert not np.allclose(slow[:10], fast[:10])
     assert explorer.rates["sgd"]["predicted"] == pytest.approx(max(abs(1 - 0.15), abs(1 - 0.15 * 10)))
     assert "learning rate 0.15" in explorer.status_html.value
+
+
+def test_explorer_sends_the_paths_as_binary_buffers(explorer):
+    series = {item["key"]: item for item in explorer.plot._series}
+    path = series["path:sgd"]
+    assert isinstance(path["x"], memoryview) and path["x"].format == "d"
+    np.testing.assert_array_equal(np.asarray(path["x"]), explorer.paths["sgd"][:, 0])
+    np.testing.assert_array_equal(np.asarray(path["y"]), explorer.paths["sgd"][:, 1])
+    assert path["color"] == optim.RULES["sgd"].color and path["progressive"]
+    assert series["distance:sgd"]["label"] == "SGD"
+    panels = explorer.plot._panels
+    assert panels[0]["clickable"] and panels[1]["yscale"] == "log" and panels[1]["legend"]
+    (bands,) = explorer.plot._bands
+    assert bands["nx"] * bands["ny"] * 8 == np.asarray(bands["z"]).nbytes
+    assert len(bands["colors"]) == len(np.asarray(bands["levels"])) - 1
 
 
 def test_explorer_shows_measured_next_to_predicted_rate(explorer):
@@ -192,74 +219,113 @@ def test_explorer_shows_measured_next_to_predicted_rate(explorer):
     for rule in ("sgd", "sgd_momentum", "nesterov_momentum"):
         rates = explorer.rates[rule]
         assert rates["measured"] == pytest.approx(rates["predicted"], rel=0.03)
-        theory = explorer.theory_lines[rule]
-        assert theory.get_visible()
+        theory = explorer.plot.lines[f"theory:{rule}"]
         np.testing.assert_allclose(
-            theory.get_ydata()[:5], explorer.trajectories[rule].distances[0] * rates["predicted"] ** np.arange(5)
+            theory.y[:5], explorer.trajectories[rule].distances[0] * rates["predicted"] ** np.arange(5)
         )
+        assert theory.dash and theory.color == optim.RULES[rule].color
     assert f"{explorer.rates['sgd']['predicted']:.4f}" in explorer.status_html.value
 
 
 def test_explorer_marks_divergence(explorer):
     explorer.set(learning_rate=0.25)
     assert explorer.status["sgd"].startswith("diverged at step")
-    assert explorer.diverged_markers["sgd"].get_visible()
     k = explorer.trajectories["sgd"].diverged_at
     assert len(explorer.trajectories["sgd"].path) > k + 1  # computed on until far out...
-    drawn = explorer.path_lines["sgd"].get_xydata()
-    np.testing.assert_allclose(drawn, explorer.paths["sgd"][: k + 1])  # ...but drawn only to the exit
-    assert explorer.diverged_labels["sgd"].get_text().strip() == f"SGD diverged at step {k}"
+    np.testing.assert_allclose(drawn(explorer, "path:sgd"), explorer.paths["sgd"][: k + 1])  # ...drawn to the exit
+    marker, label = explorer.plot.lines["diverged:sgd"], explorer.plot.texts["diverged:sgd"]
+    assert marker.shown(explorer.plot.step) == 1
+    assert label.text.strip() == f"SGD diverged at step {k}"
     assert "diverged at step" in explorer.status_html.value
     explorer.controls["step"].value = k - 1  # replaying: not diverged yet
-    assert not explorer.diverged_markers["sgd"].get_visible()
+    assert explorer.plot.step == k - 1 and marker.shown(explorer.plot.step) == 0
     explorer.set(learning_rate=0.05)
-    assert not explorer.diverged_markers["sgd"].get_visible()
-    assert not explorer.diverged_labels["sgd"].get_visible()
+    assert "diverged:sgd" not in explorer.plot.lines and "diverged:sgd" not in explorer.plot.texts
 
 
 def test_explorer_rule_toggles_hide_and_show(explorer):
     explorer.rule_buttons["adam"].value = True
-    assert "adam" in explorer.paths and explorer.path_lines["adam"].get_visible()
+    assert "adam" in explorer.paths and "path:adam" in explorer.plot.lines
     explorer.rule_buttons["sgd"].value = False
-    assert "sgd" not in explorer.paths and not explorer.path_lines["sgd"].get_visible()
+    assert "sgd" not in explorer.paths and "path:sgd" not in explorer.plot.lines
     explorer.set(rules=("rmsprop",))
     assert list(explorer.paths) == ["rmsprop"]
+    assert [key for key in explorer.plot.lines if key.startswith("path:")] == ["path:rmsprop"]
+
+
+def test_explorer_toggles_come_from_the_rule_registry(explorer):
+    assert list(explorer.rule_buttons) == list(optim.RULES)
+    for rule, button in explorer.rule_buttons.items():
+        info = optim.RULES[rule]
+        assert button.description == info.label
+        assert f"rule-toggle-{rule}" in button._dom_classes
+        # the toggle's colours, on and off, are the rule's colour from the registry
+        assert f".rule-toggle-{rule}.mod-active {{color: white; background: {info.color};" in explorer.rule_style.value
 
 
 def test_explorer_play_slider_shows_a_prefix_of_the_path(explorer):
     explorer.controls["step"].value = 7
     path = explorer.paths["sgd"]
-    np.testing.assert_allclose(explorer.path_lines["sgd"].get_xydata(), path[:8])
-    np.testing.assert_allclose(explorer.head_markers["sgd"].get_xydata(), path[7:8])
+    assert explorer.plot.step == 7
+    np.testing.assert_allclose(drawn(explorer, "path:sgd"), path[:8])
+    assert explorer.plot.lines["path:sgd"].marker_at == "last"  # the head marker sits on path[7]
+    assert len(drawn(explorer, "distance:sgd")) == 8
+    assert len(drawn(explorer, "theory:sgd")) == 201  # theory is drawn whole
     explorer.step_button.click()
-    assert len(explorer.path_lines["sgd"].get_xydata()) == 9
+    assert len(drawn(explorer, "path:sgd")) == 9
     explorer.controls["num_steps"].value = 50
     assert explorer.controls["step"].value == 50 and explorer.play.max == 50
-    assert len(explorer.path_lines["sgd"].get_xydata()) == 51
+    assert len(drawn(explorer, "path:sgd")) == 51
 
 
 def test_explorer_click_on_contour_sets_the_start(explorer):
-    x_pixels, y_pixels = explorer.ax_surface.transData.transform((1.0, -0.5))
-    event = MouseEvent("button_press_event", explorer.figure.canvas, x_pixels, y_pixels, button=1)
-    explorer.figure.canvas.callbacks.process("button_press_event", event)
+    explorer.plot.click(0, 1.0, -0.5)
     assert explorer.controls["start_x"].value == pytest.approx(1.0)
     assert explorer.controls["start_y"].value == pytest.approx(-0.5)
     np.testing.assert_allclose(explorer.paths["sgd"][0], [1.0, -0.5])
-    np.testing.assert_allclose(explorer.start_marker.get_xydata(), [[1.0, -0.5]])
+    np.testing.assert_allclose(drawn(explorer, "start"), [[1.0, -0.5]])
+    explorer.plot.click(1, 50, 1e-3)  # the distance panel is not clickable
+    assert explorer.controls["start_x"].value == pytest.approx(1.0)
 
 
-def test_explorer_switches_surfaces(explorer):
-    explorer.set(rules=tuple(optim.UPDATE_RULES))
+def test_explorer_click_message_from_the_browser_sets_the_start(explorer):
+    explorer.plot._on_message(explorer.plot, {"event": "click", "panel": 0, "x": -1.004, "y": 0.497}, [])
+    assert (explorer.controls["start_x"].value, explorer.controls["start_y"].value) == pytest.approx((-1.0, 0.5))
+
+
+def test_explorer_switches_surfaces_to_their_presets(explorer):
+    explorer.set(rules=tuple(optim.RULES))
     for name in SURFACE_NAMES:
         explorer.controls["surface"].value = name
         surface = get_surface(name)
         assert explorer.surface.name == name
         assert explorer.controls["start_x"].value == pytest.approx(surface.start[0])
-        assert explorer.controls["learning_rate"].value == pytest.approx(surface.learning_rate, rel=1e-6)
-        assert tuple(explorer.ax_surface.get_xlim()) == surface.xlim
-        assert set(explorer.paths) == set(optim.UPDATE_RULES)
+        # on the log slider's grid (0.001 in log10), as the browser would show it
+        assert explorer.controls["learning_rate"].value == pytest.approx(surface.learning_rate, rel=0.0012)
+        assert explorer.controls["num_steps"].value == surface.num_steps
+        assert tuple(explorer.plot.panels[0].xlim) == surface.xlim
+        assert explorer.plot.panels[0].title == surface.title
+        assert set(explorer.paths) == set(optim.RULES)
         for path in explorer.paths.values():
             assert np.all(np.isfinite(path))
+
+
+def test_every_surface_preset_shows_something_to_see():
+    """With its own defaults each surface separates the lecture's rules: not all alike, not all stalled."""
+    for name in SURFACE_NAMES:
+        ex = optimizer_explorer(surface=name, rules=("sgd", "sgd_momentum", "nesterov_momentum", "adam"))
+        final = {rule: t.distances[-1] for rule, t in ex.trajectories.items()}
+        outcomes = {status.split(" at ")[0].split(" after ")[0] for status in ex.status.values()}
+        print(name, ex.status, final)
+        spread = max(final.values()) / max(min(final.values()), 1e-300)
+        assert len(outcomes) > 1 or spread > 10, f"{name}: every rule ends alike: {ex.status}"
+    rosenbrock = optimizer_explorer(surface="rosenbrock", rules=("sgd", "sgd_momentum", "nesterov_momentum"))
+    distances = {rule: t.distances[-1] for rule, t in rosenbrock.trajectories.items()}
+    assert distances["sgd_momentum"] < 0.05 and distances["nesterov_momentum"] < 0.05
+    assert distances["sgd"] > 1  # still crawling along the valley
+    beale = optimizer_explorer(surface="beale", rules=("sgd", "sgd_momentum", "nesterov_momentum", "adam"))
+    converged = {rule for rule, status in beale.status.items() if status.startswith("converged")}
+    assert converged == {"sgd_momentum", "nesterov_momentum"}
 
 
 def test_explorer_condition_number_changes_theory(explorer):
@@ -278,10 +344,18 @@ def test_explorer_condition_number_changes_theory(explorer):
     assert explorer.rates["sgd_momentum"]["predicted"] == pytest.approx(rate, abs=0.02)
 
 
+def test_explorer_contours_are_sent_once_per_surface(explorer):
+    revision = explorer.plot._bands[0]["revision"]
+    explorer.controls["momentum"].value = 0.5
+    assert explorer.plot._bands[0]["revision"] == revision  # a path change does not resend the grid
+    explorer.controls["condition_number"].value = 50.0
+    assert explorer.plot._bands[0]["revision"] == revision + 1
+
+
 def test_explorer_theory_is_off_with_a_schedule(explorer):
     explorer.set(schedule="exponential", lr_decay=0.02)
     assert explorer.rates["sgd"]["predicted"] is None
-    assert not explorer.theory_lines["sgd"].get_visible()
+    assert "theory:sgd" not in explorer.plot.lines
 
 
 def test_explorer_rejects_unknown_names():
@@ -289,6 +363,99 @@ def test_explorer_rejects_unknown_names():
         optimizer_explorer(rules=("sgd", "lbfgs"))
     with pytest.raises(ValueError, match="learning_rate"):
         optimizer_explorer().set(speed=3)
+
+
+# ----------------------------------------------------------------- the update-rule registry
+def test_registry_holds_every_rule_with_a_label_and_a_distinct_colour():
+    assert list(optim.UPDATE_RULES) == list(optim.RULES)
+    colors = [info.color for info in optim.RULES.values()]
+    assert len(set(colors)) == len(colors)
+    for name, info in optim.RULES.items():
+        assert optim.get_update_rule(name) is info.update is optim.UPDATE_RULES[name]
+        assert info.label and info.update.__name__ == name
+        assert len(info.color) == 7 and int(info.color[1:], 16) >= 0
+
+
+def test_registry_says_which_rules_the_linear_theory_covers():
+    assert linear_rules() == ["sgd", "sgd_momentum", "nesterov_momentum"]
+    for rule in ("adagrad", "rmsprop", "adam"):
+        assert predicted_rate(rule, 0.1, 0.9, (1.0, 10.0)) is None
+
+
+@pytest.mark.parametrize("rule", ["sgd", "sgd_momentum", "nesterov_momentum"])
+def test_registry_iteration_matrix_is_one_step_of_the_rule(rule):
+    """The matrix stated next to the rule maps (w, v) to what the rule itself computes on a 1-D quadratic."""
+    alpha, mu, curvature = 0.07, 0.6, 3.0
+    w, config = np.array([1.3]), {"learning_rate": alpha, "momentum": mu, "velocity": np.array([0.4])}
+    state = np.array([1.3, 0.4])[: 1 if rule == "sgd" else 2]
+    next_w, config = optim.RULES[rule].update(w, curvature * w, config)
+    expected = np.array([next_w[0], config["velocity"][0]])[: state.size]
+    np.testing.assert_allclose(iteration_matrix(rule, alpha, mu, curvature) @ state, expected)
+
+
+def test_a_rule_added_to_the_registry_reaches_the_explorer(monkeypatch):
+    """Adding a rule is one entry in optim.RULES: label, colour, toggle and theory follow."""
+
+    def sign_sgd(w, dw, config=None):
+        config = {} if config is None else config
+        return w - config.get("learning_rate", 1e-2) * np.sign(dw), config
+
+    monkeypatch.setitem(optim.RULES, "sign_sgd", optim.RuleInfo(sign_sgd, "signSGD", "#17becf"))
+    ex = optimizer_explorer(rules=("sgd", "sign_sgd"), num_steps=20)
+    assert ex.rule_buttons["sign_sgd"].description == "signSGD"
+    path = ex.paths["sign_sgd"]
+    np.testing.assert_allclose(np.abs(np.diff(path, axis=0)), ex.controls["learning_rate"].value)
+    assert ex.plot.lines["path:sign_sgd"].color == "#17becf"
+    assert ex.rates["sign_sgd"]["predicted"] is None
+    assert "signSGD" in ex.status_html.value and "#17becf" in ex.rule_style.value
+
+
+def test_importing_the_optimization_lab_loads_no_widgets_and_no_solver():
+    code = (
+        "import sys, course_lib.optlab, course_lib.optlab.surfaces, course_lib.optlab.trajectories\n"
+        "heavy = ['ipywidgets', 'anywidget', 'matplotlib', 'course_lib.widgets', 'course_lib.solver']\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith(tuple(heavy))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------- the browser-drawn plot
+def test_plot_lines_show_what_the_browser_draws_at_each_step():
+    line = Line(0, np.arange(10.0), np.arange(10.0) ** 2, progressive=True, end=6)
+    assert [line.shown(step) for step in (-1, 0, 3, 5, 9)] == [6, 1, 4, 6, 6]
+    marker = Line(0, [1.0], [2.0], line_width=0, marker="x", appear_at=4)
+    assert [marker.shown(step) for step in (-1, 3, 4)] == [1, 0, 1]
+    np.testing.assert_array_equal(line.drawn(2), [[0, 0], [1, 1], [2, 4]])
+    with pytest.raises(ValueError, match="x and y"):
+        Line(0, [1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="marker"):
+        Line(0, [1.0], [1.0], marker="triangle").state("bad")
+
+
+def test_plot_sends_bands_only_when_they_change_and_checks_their_colours():
+    plot = Plot([Panel(), Panel(clickable=True)])
+    z = np.arange(12.0).reshape(3, 4)
+    plot.bands = {"grid": Bands(0, z, (0, 1, 0, 1), np.array([-np.inf, 5, np.inf]), ["#ffffff", "#000000"])}
+    plot.redraw()
+    plot.redraw()
+    assert plot._bands[0]["revision"] == 1 and (plot._bands[0]["nx"], plot._bands[0]["ny"]) == (4, 3)
+    plot.bands = {"grid": Bands(0, z, (0, 1, 0, 1), np.array([0.0, 1.0, 2.0]), ["#ffffff"])}
+    with pytest.raises(ValueError, match="one colour per band"):
+        plot.redraw()
+    clicks = []
+    plot.on_click(lambda panel, x, y: clicks.append((panel, x, y)))
+    plot.click(0, 0.5, 0.5)  # not clickable
+    plot.click(1, 0.25, 0.75)
+    assert clicks == [(1, 0.25, 0.75)]
+    with pytest.raises(ValueError, match="yscale"):
+        Plot([Panel(yscale="symlog")]).redraw()
+
+
+def test_plot_ships_its_javascript_in_the_package():
+    source = (Path(course_lib.widgets.plot.__file__).parent / "plot.js").read_text()
+    assert Plot([Panel()])._esm == source
+    assert "export default" in source and "http" not in source.split("\n", 1)[1]  # nothing from a CDN
 
 
 # ----------------------------------------------------------------- initialization explorer
@@ -306,19 +473,37 @@ def test_initialization_explorer_shows_the_lecture_statistics():
     assert f"{he[-1]:.3g}" in ex.std_table.value
 
 
-def test_initialization_explorer_artists_follow_depth_and_statistics():
+def test_initialization_explorer_plot_follows_depth_and_statistics():
     ex = initialization_explorer(num_layers=4, width=50, num_samples=100)
     ex.controls["num_layers"].value = 7
-    visible = [line for line in ex.histogram_lines["activations"] if line.get_visible()]
-    assert len(visible) == 7 and len(ex.stats["activations"]) == 7
+    histograms = [key for key in ex.plot.lines if key.startswith("activations:")]
+    assert len(histograms) == 7 and len(ex.stats["activations"]) == 7
     edges, counts = ex.histograms["gradients"]
     assert counts.shape == (7, len(edges) - 1)
     assert counts.sum(axis=1).tolist() == [100 * 50] * 7
-    np.testing.assert_allclose(ex.std_lines["activations"].get_ydata(), ex.stats["stds"])
-    np.testing.assert_allclose(ex.std_lines["gradients"].get_ydata(), ex.stats["grad_stds"])
+    # layer 3's histogram: a step line over the shared edges, lifted to height 3, peak at 3.9
+    layer3 = ex.plot.lines["gradients:3"]
+    np.testing.assert_array_equal(layer3.x[::2], edges[:-1])
+    heights = np.sqrt(counts[2]) / np.sqrt(counts[2]).max()
+    np.testing.assert_allclose(layer3.y[::2], 3 + 0.9 * heights)
+    np.testing.assert_allclose(ex.plot.lines["std:activations"].y, ex.stats["stds"])
+    np.testing.assert_allclose(ex.plot.lines["std:gradients"].y, ex.stats["grad_stds"])
+    assert ex.plot.panels[0].ylim == (0.8, 8.1) and ex.plot.title == "7 layers of width 50"
     ex.controls["scheme"].value = "zero"
     assert np.all(ex.stats["stds"] == 0)
-    assert np.all(ex.std_lines["activations"].get_ydata() > 0)  # drawn at the log axis' floor
+    assert np.all(ex.plot.lines["std:activations"].y > 0)  # drawn at the log axis' floor
+
+
+def test_layer_histograms_count_as_numpy_does():
+    rng = np.random.default_rng(3)
+    layers = [rng.normal(size=(40, 30)), rng.uniform(-2, 5, size=900), np.array([5.0, -2.0, 0.0])]
+    edges, counts = layer_histograms(layers, bins=17)
+    for values, layer_counts in zip(layers, counts):
+        np.testing.assert_array_equal(layer_counts, np.histogram(values, bins=edges)[0])  # extremes included
+    edges, counts = layer_histograms([np.zeros(5)], bins=4)  # one value: a unit range around it
+    np.testing.assert_array_equal(edges, [-1, -0.5, 0, 0.5, 1]) and np.testing.assert_array_equal(
+        counts, [[0, 0, 5, 0]]
+    )
 
 
 def test_explorer_ignores_the_browsers_rounding_echo(explorer):
@@ -379,6 +564,41 @@ def test_learning_rate_explorer_shows_each_regime(lr_explorer, values, verdict):
     labels = [t.get_text() for t in ratio_ax.get_legend().get_texts()]
     assert labels == ["W1", "W2", "1e-3 reference"]
     np.testing.assert_allclose(ratio_ax.lines[0].get_ydata(), solver.update_ratio_history["W1"])
+
+
+def test_learning_rate_explorer_follows_the_dataset_switch(monkeypatch):
+    """COURSE_DATASET picks the data, its shapes and its training-set sizes (loading faked: no network)."""
+    module = sys.modules[LearningRateExplorer.__module__]  # the module, not the function of that name
+    loaded = []
+
+    def fake_load_dataset(name, num_train=None, seed=0):
+        loaded.append((name, num_train))
+        rng = np.random.default_rng(seed)
+        count = 300 if num_train is None or num_train > 300 else num_train
+        return {
+            "X_train": rng.normal(size=(count, 3, 32, 32)),
+            "y_train": rng.integers(0, 10, count),
+            "X_val": rng.normal(size=(20, 3, 32, 32)),
+            "y_val": rng.integers(0, 10, 20),
+        }
+
+    monkeypatch.setattr(module, "load_dataset", fake_load_dataset)
+    monkeypatch.setenv("COURSE_DATASET", "cifar10")
+    ex = learning_rate_explorer(num_epochs=1)
+    assert ex.dataset.name == "cifar10" and loaded[0] == ("cifar10", 5000)  # at most lesson_train images
+    assert ex.training_sizes == (50, 100, 200, 300)
+    assert ex.solver.model.params["W1"].shape == (3 * 32 * 32, 100) and ex.solver.model.params["W2"].shape[1] == 10
+    ex.set(num_train=50)
+    assert loaded[-1] == ("cifar10", 50) and ex.solver.X_train.shape[0] == 50
+    monkeypatch.setenv("COURSE_DATASET", "mnist")
+    with pytest.raises(ValueError, match="COURSE_DATASET"):
+        learning_rate_explorer()
+
+
+def test_learning_rate_explorer_offers_the_whole_digits_training_set(lr_explorer):
+    assert lr_explorer.dataset.name == "digits"
+    assert lr_explorer.training_sizes == (50, 100, 200, 500, 1000, 1257)
+    assert tuple(lr_explorer.controls["num_train"].options) == lr_explorer.training_sizes
 
 
 def test_learning_rate_explorer_regularization_reaches_the_model(lr_explorer):

@@ -12,6 +12,7 @@ minimum shrinks per step by the largest spectral radius over the curvatures of
       [[1 - alpha lambda, mu], [-alpha lambda, mu]];
 - Nesterov momentum (the lecture's rewrite), on the state (w, v):
       [[1 - (1 + mu) alpha lambda, mu^2], [-alpha lambda, mu]].
+Each matrix is stated once, next to its rule, in course_lib.optim.RULES.
 
 Heavy ball at its best tuning, alpha = 4 / (sqrt(1) + sqrt(kappa))^2 and
 mu = ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2, contracts by sqrt(mu) per step,
@@ -182,40 +183,43 @@ def measured_rate(distances):
     return float(np.exp(slope))
 
 
+def linear_rules():
+    """The names of the rules whose step is linear in w, where the theory applies (from optim.RULES)."""
+    return [name for name, info in optim.RULES.items() if info.iteration_matrix is not None]
+
+
 def iteration_matrix(rule, learning_rate, momentum, curvature):
     """Return the linear map of one step along a direction of given curvature.
 
     Inputs:
-    - rule: "sgd", "sgd_momentum" or "nesterov_momentum".
+    - rule: one of linear_rules() ("sgd", "sgd_momentum", "nesterov_momentum").
     - learning_rate: alpha (float).
     - momentum: mu (float, ignored by "sgd").
     - curvature: lambda, the second derivative along that direction (float).
 
-    Returns a float64 array (1, 1) for "sgd" acting on w, or (2, 2) for the
-    momentum rules acting on the state (w, v).
+    Returns the rule's optim.RULES[rule].iteration_matrix: a float64 array
+    (1, 1) for "sgd" acting on w, or (2, 2) for the momentum rules acting on
+    the state (w, v).
     """
-    check_choice("rule", rule, ("sgd", "sgd_momentum", "nesterov_momentum"))
-    step = learning_rate * curvature
-    if rule == "sgd":
-        return np.array([[1 - step]])
-    if rule == "sgd_momentum":
-        return np.array([[1 - step, momentum], [-step, momentum]])
-    return np.array([[1 - (1 + momentum) * step, momentum**2], [-step, momentum]])
+    check_choice("rule", rule, linear_rules())
+    return optim.RULES[rule].iteration_matrix(learning_rate, momentum, curvature)
 
 
 def predicted_rate(rule, learning_rate, momentum, curvatures):
     """Return the per-step contraction theory predicts on a quadratic.
 
     Inputs:
-    - rule: a name in course_lib.optim.UPDATE_RULES.
+    - rule: a name in course_lib.optim.RULES.
     - learning_rate, momentum: the constant hyperparameters (floats).
     - curvatures: the Hessian's eigenvalues, e.g. (1, kappa).
 
     Returns the largest spectral radius of iteration_matrix over the
-    curvatures (a rate above 1 means divergence), or None for the adaptive
-    rules (AdaGrad, RMSProp, Adam), whose steps are not linear in w.
+    curvatures (a rate above 1 means divergence), or None for the rules
+    without an iteration matrix (AdaGrad, RMSProp, Adam: their steps are not
+    linear in w).
     """
-    if rule not in ("sgd", "sgd_momentum", "nesterov_momentum"):
+    check_choice("rule", rule, list(optim.RULES))
+    if optim.RULES[rule].iteration_matrix is None:
         return None
     radii = [
         np.max(np.abs(np.linalg.eigvals(iteration_matrix(rule, learning_rate, momentum, lam)))) for lam in curvatures

@@ -8,6 +8,8 @@ redraw), then calls `_watch(self.controls.values())`.
 import math
 from contextlib import contextmanager
 
+import ipywidgets as widgets
+
 from course_lib.checks import check_choice
 
 
@@ -65,3 +67,17 @@ def really_changed(change):
     if isinstance(old, float) and isinstance(new, float):
         return not math.isclose(old, new, rel_tol=1e-12)
     return True
+
+
+def on_slider_grid(slider, value):
+    """Round `value` to the nearest point the slider can show, as the browser does.
+
+    Setting a value between the slider's steps makes the browser snap it and
+    send it back: a second recomputation for nothing. Log sliders snap the
+    exponent (min + k * step), linear ones the value.
+    """
+    if isinstance(slider, widgets.FloatLogSlider):
+        exponent = math.log(value, slider.base)
+        exponent = slider.min + round((exponent - slider.min) / slider.step) * slider.step
+        return slider.base**exponent
+    return slider.min + round((float(value) - slider.min) / slider.step) * slider.step

@@ -1,5 +1,8 @@
 """A matplotlib figure that lives inside an ipywidgets layout and redraws in place.
 
+(The learning-rate explorer's figure; the other explorers draw in the browser,
+course_lib.widgets.plot.)
+
 With the ipympl backend (`%matplotlib widget`) the figure's canvas is itself a
 widget: redrawing sends only the new image, and mouse clicks reach Python.
 With the inline backend the figure is shown in an ipywidgets Output and shown

@@ -7,22 +7,25 @@ at the bottom to the last at the top, next to the per-layer standard deviations.
 Each histogram is drawn as sqrt(count) scaled to its own peak: a layer whose
 values all collapse to zero shows as a single spike, a saturated tanh layer as
 two spikes at +-1, and the spread of a ReLU layer stays visible next to the
-half of its units that sit at exactly zero.
+half of its units that sit at exactly zero. The kernel computes; the browser
+draws (course_lib.widgets.plot), so dragging the depth or width slider redraws
+as the hand moves.
 """
 
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from course_lib.initialization import INIT_SCHEMES, NONLINEARITIES, activation_statistics
-from course_lib.plots import layer_histograms
+from course_lib.initialization import INIT_SCHEMES, NONLINEARITIES, activation_statistics, layer_histograms
 from course_lib.widgets.explorer import Explorer
-from course_lib.widgets.figure_view import FigureView, new_figure
+from course_lib.widgets.plot import Line, Panel, Plot
 
 MAX_DEPTH = 20
 BINS = 60
 # Standard deviations are drawn on a log axis; exact zeros (zero init) at this floor.
 STD_FLOOR = 1e-12
+KINDS = ("activations", "gradients")
 
 
 class InitializationExplorer(Explorer):
@@ -32,18 +35,19 @@ class InitializationExplorer(Explorer):
     - controls: dict name -> control: "num_layers", "width", "nonlinearity", "scheme".
     - stats: the dict returned by activation_statistics for those values.
     - histograms: dict "activations" / "gradients" -> (edges, counts) as in
-      course_lib.plots.layer_histograms.
-    - histogram_lines: dict "activations" / "gradients" -> list of MAX_DEPTH
-      Line2D, the first num_layers of them visible.
-    - std_lines: dict "activations" / "gradients" -> Line2D of std per layer.
+      course_lib.initialization.layer_histograms.
+    - plot: the course_lib.widgets.plot.Plot drawn in the browser: panels
+      activations, gradients and standard deviations; lines "activations:L"
+      and "gradients:L" (the histogram of layer L = 1..depth, drawn as a step
+      line lifted to height L) and "std:activations", "std:gradients".
     - std_table: ipywidgets.HTML with the per-layer stds as numbers.
-    - figure, widget: the matplotlib Figure and the displayable box.
+    - widget: the displayable box.
     """
 
-    def __init__(self, nonlinearity="tanh", scheme="xavier", num_layers=10, width=250, num_samples=500, seed=0):
+    def __init__(self, nonlinearity="tanh", scheme="xavier", num_layers=10, width=250, num_samples=200, seed=0):
         self.num_samples = num_samples
         self.seed = seed
-        slider = {"continuous_update": False, "style": {"description_width": "90px"}}
+        slider = {"continuous_update": True, "style": {"description_width": "90px"}}
         self.controls = {
             "num_layers": widgets.IntSlider(value=num_layers, min=1, max=MAX_DEPTH, description="depth", **slider),
             "width": widgets.IntSlider(value=width, min=10, max=500, step=10, description="width", **slider),
@@ -55,9 +59,16 @@ class InitializationExplorer(Explorer):
             ),
         }
         self.std_table = widgets.HTML()
-        self._build_figure()
-        self.view = FigureView(self.figure)
-        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.view.widget, self.std_table])
+        self.plot = Plot(
+            [
+                Panel(xlabel="activation value", ylabel="layer (√count, scaled to its peak)"),
+                Panel(xlabel="gradient value", ylabel="layer (√count, scaled to its peak)"),
+                Panel(title="Std per layer", xlabel="layer", ylabel="standard deviation", yscale="log", legend=True),
+            ],
+            width=900,
+            height=420,
+        )
+        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.plot, self.std_table])
         self.widget.add_class("initialization-explorer")
         self._watch(self.controls.values())
         self.update()
@@ -65,64 +76,50 @@ class InitializationExplorer(Explorer):
     def update(self):
         """Rerun the experiment for the current controls and redraw."""
         v = self.values
-        self.stats = activation_statistics(
-            v["nonlinearity"], v["scheme"], v["num_layers"], v["width"], self.num_samples, self.seed
-        )
-        self.histograms = {kind: layer_histograms(self.stats[kind], BINS) for kind in ("activations", "gradients")}
+        # Small matrices: one BLAS thread is faster, and does not fight other work for the cores.
+        with threadpool_limits(limits=1, user_api="blas"):
+            self.stats = activation_statistics(
+                v["nonlinearity"], v["scheme"], v["num_layers"], v["width"], self.num_samples, self.seed
+            )
+        self.histograms = {kind: layer_histograms(self.stats[kind], BINS) for kind in KINDS}
         self._draw()
-
-    def _build_figure(self):
-        self.figure = new_figure(figsize=(11, 4.4))
-        ax_act, ax_grad, ax_std = self.figure.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 0.9]})
-        self.axes = {"activations": ax_act, "gradients": ax_grad, "stds": ax_std}
-        self.histogram_lines = {}
-        for kind, ax in (("activations", ax_act), ("gradients", ax_grad)):
-            self.histogram_lines[kind] = [
-                ax.plot([], [], drawstyle="steps-mid", lw=1.2, color=f"C{layer % 10}")[0] for layer in range(MAX_DEPTH)
-            ]
-            ax.set_xlabel("activation value" if kind == "activations" else "gradient value")
-            ax.set_ylabel("layer (√count, scaled to its peak)")
-        ax_std.set_yscale("log")
-        ax_std.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        ax_std.set_xlabel("layer")
-        ax_std.set_ylabel("standard deviation (log scale)")
-        ax_std.set_title("Std per layer")
-        self.std_lines = {
-            "activations": ax_std.plot([], [], "o-", label="activations")[0],
-            "gradients": ax_std.plot([], [], "s--", label="gradients")[0],
-        }
-        ax_std.legend(fontsize=8)
-        self.figure.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.88, wspace=0.3)
 
     def _draw(self):
         v = self.values
         depth = v["num_layers"]
         layers = np.arange(1, depth + 1)
-        for kind, (edges, counts) in self.histograms.items():
-            centers = 0.5 * (edges[:-1] + edges[1:])
+        lines = {}
+        for panel, kind in enumerate(KINDS):
+            edges, counts = self.histograms[kind]
             heights = np.sqrt(counts)
             heights = heights / np.maximum(heights.max(axis=1, keepdims=True), 1)
-            for layer, line in enumerate(self.histogram_lines[kind]):
-                line.set_visible(layer < depth)
-                if layer < depth:
-                    line.set_data(centers, layer + 1 + 0.9 * heights[layer])
-            ax = self.axes[kind]
-            ax.set_xlim(edges[0], edges[-1])
-            ax.set_ylim(0.8, depth + 1.1)
-            ax.set_yticks(layers)
-            ax.set_title(f"{kind.capitalize()}: {v['nonlinearity']}, {v['scheme']} init", fontsize=10)
+            steps_x = np.repeat(edges, 2)[1:-1]
+            for layer in layers:
+                color = matplotlib.colors.to_hex(f"C{(layer - 1) % 10}")
+                steps_y = layer + 0.9 * np.repeat(heights[layer - 1], 2)
+                lines[f"{kind}:{layer}"] = Line(panel, steps_x, steps_y, color, 1.3)
+            spec = self.plot.panels[panel]
+            spec.xlim, spec.ylim = (edges[0], edges[-1]), (0.8, depth + 1.1)
+            spec.yticks = [(layer, str(layer)) for layer in layers[:: max(1, depth // 10)]]
+            spec.title = f"{kind.capitalize()}: {v['nonlinearity']}, {v['scheme']} init"
         stds = {"activations": self.stats["stds"], "gradients": self.stats["grad_stds"]}
-        for kind, values in stds.items():
-            self.std_lines[kind].set_data(layers, np.maximum(values, STD_FLOOR))
-        ax_std = self.axes["stds"]
-        ax_std.set_xlim(0.5, depth + 0.5)
-        low = min(np.maximum(values, STD_FLOOR).min() for values in stds.values())
-        high = max(np.maximum(values, STD_FLOOR).max() for values in stds.values())
+        floored = {kind: np.maximum(values, STD_FLOOR) for kind, values in stds.items()}
+        lines["std:activations"] = Line(
+            2, layers, floored["activations"], "#1f77b4", 1.5, marker="o", label="activations"
+        )
+        lines["std:gradients"] = Line(
+            2, layers, floored["gradients"], "#ff7f0e", 1.5, dash=(6, 4), marker="s", label="gradients"
+        )
+        std_panel = self.plot.panels[2]
+        std_panel.xlim = (0.5, depth + 0.5)
+        low = min(values.min() for values in floored.values())
+        high = max(values.max() for values in floored.values())
         # At least two decades, so the log axis always has labelled ticks.
-        ax_std.set_ylim(min(low / 3, high / 100), high * 3)
-        self.figure.suptitle(f"{depth} layers of width {v['width']}", fontsize=11)
+        std_panel.ylim = (min(low / 3, high / 100), high * 3)
+        self.plot.lines = lines
+        self.plot.title = f"{depth} layers of width {v['width']}"
+        self.plot.redraw()
         self.std_table.value = self._table(stds)
-        self.view.redraw()
 
     def _table(self, stds):
         header = "".join(f"<th>{layer}</th>" for layer in range(1, len(stds["activations"]) + 1))
@@ -133,14 +130,16 @@ class InitializationExplorer(Explorer):
         return f"<table class='initialization-explorer-stds'><tr><th>layer</th>{header}</tr>{rows}</table>"
 
 
-def initialization_explorer(nonlinearity="tanh", scheme="xavier", num_layers=10, width=250, num_samples=500, seed=0):
+def initialization_explorer(nonlinearity="tanh", scheme="xavier", num_layers=10, width=250, num_samples=200, seed=0):
     """Return an InitializationExplorer: display it in a notebook, read its state in Python.
 
     Inputs:
     - nonlinearity: "tanh", "relu" or "sigmoid".
     - scheme: "zero", "small", "large", "xavier" or "he".
     - num_layers: depth (1 to MAX_DEPTH); width: units per layer (10 to 500).
-    - num_samples: unit-gaussian input rows pushed through the net (int).
+    - num_samples: unit-gaussian input rows pushed through the net (int); the
+      default 200 gives 50,000 values per layer at width 250, plenty for the
+      histograms and the stds, and keeps a change near 40 ms of compute.
     - seed: seed of the data and weights.
 
     Returns an InitializationExplorer; see its docstring for the state it exposes.

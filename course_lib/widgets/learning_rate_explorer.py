@@ -1,7 +1,9 @@
-"""The learning-rate explorer: babysit a small net on the digits data.
+"""The learning-rate explorer: babysit a small net on the course's dataset.
 
-Every change of a control retrains a two-layer FullyConnectedNet on
-course_lib.data.load_dataset("digits") with course_lib.solver.Solver, then
+Every change of a control retrains a two-layer FullyConnectedNet on the
+lessons' dataset (course_lib.data: the COURSE_DATASET switch, digits by
+default; at most the dataset's lesson_train images) with
+course_lib.solver.Solver, then
 draws what the lecture says to watch: the loss curve, the train and validation
 accuracy, and the update/weight ratio of each weight matrix next to the 1e-3
 reference. A one-line diagnosis names what the curves show:
@@ -19,7 +21,7 @@ import numpy as np
 
 from course_lib import plots
 from course_lib.checks import check_choice
-from course_lib.data import load_dataset
+from course_lib.data import DATASETS, default_dataset_name, load_dataset
 from course_lib.models import FullyConnectedNet
 from course_lib.optim import UPDATE_RULES
 from course_lib.solver import Solver
@@ -27,7 +29,8 @@ from course_lib.widgets.explorer import Explorer
 from course_lib.widgets.figure_view import FigureView, new_figure
 
 REGULARIZATIONS = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
-TRAINING_SIZES = (50, 100, 200, 500, 1257)  # 1257: every digits training image
+# Subsets offered below the whole training set (few images overfit).
+SUBSET_SIZES = (50, 100, 200, 500, 1000, 2000)
 # The diagnosis' thresholds (see the module docstring).
 SLOW_LOSS_RATIO = 0.9
 OVERFITTING_GAP = 0.1
@@ -62,6 +65,8 @@ class LearningRateExplorer(Explorer):
     Readable state (after every control change):
     - controls: dict name -> control: "learning_rate", "reg", "update_rule",
       "num_train", "num_epochs".
+    - dataset: the course_lib.data.DatasetInfo trained on; training_sizes: the
+      choices of "num_train" (SUBSET_SIZES below the training set, then all of it).
     - solver: the Solver of the latest training run (loss_history,
       train_acc_history, val_acc_history, update_ratio_history, ...).
     - diagnosis: (verdict, explanation) from diagnose(solver).
@@ -75,16 +80,22 @@ class LearningRateExplorer(Explorer):
         learning_rate=0.1,
         reg=0.0,
         update_rule="sgd",
-        num_train=1257,
+        num_train=None,
         num_epochs=20,
         hidden_dim=100,
         batch_size=50,
         seed=0,
+        dataset=None,
     ):
         check_choice("reg", reg, REGULARIZATIONS)
-        check_choice("num_train", num_train, TRAINING_SIZES)
+        self.dataset = DATASETS[check_choice("dataset", dataset or default_dataset_name(), list(DATASETS))]
         self.hidden_dim, self.batch_size, self.seed = hidden_dim, batch_size, seed
-        self._datasets = {}
+        # The whole (lesson-sized) training set first: its size is the largest choice.
+        everything = load_dataset(self.dataset.name, num_train=self.dataset.lesson_train, seed=seed)
+        total = len(everything["y_train"])
+        self.training_sizes = (*(size for size in SUBSET_SIZES if size < total), total)
+        self._datasets = {total: everything}
+        num_train = total if num_train is None else check_choice("num_train", num_train, self.training_sizes)
         style = {"description_width": "100px"}
         self.controls = {
             "learning_rate": widgets.FloatLogSlider(
@@ -105,7 +116,7 @@ class LearningRateExplorer(Explorer):
                 options=list(UPDATE_RULES), value=update_rule, description="update rule", style=style
             ),
             "num_train": widgets.SelectionSlider(
-                options=TRAINING_SIZES,
+                options=self.training_sizes,
                 value=num_train,
                 description="training images",
                 continuous_update=False,
@@ -116,7 +127,8 @@ class LearningRateExplorer(Explorer):
             ),
         }
         self.diagnosis_html = widgets.HTML()
-        self.figure = new_figure(figsize=(13, 3.8))
+        self.figure = new_figure(figsize=(9, 3.9))
+        self.figure.set_layout_engine("constrained")
         ax_loss, ax_acc, ax_ratio = self.figure.subplots(1, 3)
         self.axes = {"loss": ax_loss, "accuracy": ax_acc, "ratio": ax_ratio}
         self.view = FigureView(self.figure)
@@ -135,13 +147,21 @@ class LearningRateExplorer(Explorer):
 
     def _data(self, num_train):
         if num_train not in self._datasets:
-            self._datasets[num_train] = load_dataset("digits", num_train=num_train, seed=self.seed)
+            self._datasets[num_train] = load_dataset(self.dataset.name, num_train=num_train, seed=self.seed)
         return self._datasets[num_train]
 
     def update(self):
         """Retrain from scratch with the current controls and redraw."""
         v = self.values
-        model = FullyConnectedNet([self.hidden_dim], reg=v["reg"], weight_scale=1e-2, dtype=np.float64, seed=self.seed)
+        model = FullyConnectedNet(
+            [self.hidden_dim],
+            input_dim=self.dataset.input_dim,
+            num_classes=self.dataset.num_classes,
+            reg=v["reg"],
+            weight_scale=1e-2,
+            dtype=np.float64,
+            seed=self.seed,
+        )
         self.solver = Solver(
             model,
             self._data(v["num_train"]),
@@ -170,7 +190,6 @@ class LearningRateExplorer(Explorer):
         verdict, explanation = self.diagnosis
         v = self.values
         self.figure.suptitle(f"learning rate {v['learning_rate']:.1e}, reg {v['reg']:g}: {verdict}")
-        self.figure.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.84, wspace=0.25)
         self.diagnosis_html.value = (
             f"<div class='learning-rate-explorer-diagnosis'><b>{verdict}</b>: {explanation} "
             f"(learning rate {v['learning_rate']:.1e}, {len(solver.loss_history)} iterations)</div>"
@@ -179,7 +198,15 @@ class LearningRateExplorer(Explorer):
 
 
 def learning_rate_explorer(
-    learning_rate=0.1, reg=0.0, update_rule="sgd", num_train=1257, num_epochs=20, hidden_dim=100, batch_size=50, seed=0
+    learning_rate=0.1,
+    reg=0.0,
+    update_rule="sgd",
+    num_train=None,
+    num_epochs=20,
+    hidden_dim=100,
+    batch_size=50,
+    seed=0,
+    dataset=None,
 ):
     """Return a LearningRateExplorer: display it in a notebook, read its state in Python.
 
@@ -187,12 +214,18 @@ def learning_rate_explorer(
     - learning_rate: the starting learning rate (1e-6 to 10, log slider).
     - reg: L2 strength, one of REGULARIZATIONS.
     - update_rule: a name in course_lib.optim.UPDATE_RULES.
-    - num_train: training images, one of TRAINING_SIZES (few images overfit).
+    - num_train: training images, one of the explorer's training_sizes
+      (SUBSET_SIZES below the training set, then all of it; few images
+      overfit); None: all of them.
     - num_epochs: epochs per run (1 to 50).
     - hidden_dim: width of the single hidden ReLU layer.
     - batch_size: minibatch size.
     - seed: seeds the data split, the weights and the minibatches.
+    - dataset: a name in course_lib.data.DATASETS; None follows the
+      COURSE_DATASET switch (course_lib.data.default_dataset_name()).
 
     Returns a LearningRateExplorer; see its docstring for the state it exposes.
     """
-    return LearningRateExplorer(learning_rate, reg, update_rule, num_train, num_epochs, hidden_dim, batch_size, seed)
+    return LearningRateExplorer(
+        learning_rate, reg, update_rule, num_train, num_epochs, hidden_dim, batch_size, seed, dataset
+    )

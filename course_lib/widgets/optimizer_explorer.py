@@ -1,23 +1,23 @@
 """The optimizer explorer: update rules racing on 2-D loss surfaces.
 
-Pick a surface, switch update rules on and off, and move any control: every
-path is recomputed with course_lib.optim and redrawn at once (the same artists
-are updated, the figure is never rebuilt). Click the contour plot (ipympl) or
-move the start sliders to choose where the paths begin; press play to watch
-them unfold step by step. The right panel shows the distance to the minimum on
-a log scale, so a straight line is a constant convergence rate; on the
-quadratic, dashed lines show the rate theory predicts for gradient descent,
-heavy-ball momentum and Nesterov next to the measured one.
+Pick a surface (each comes with a preset learning rate, number of steps and
+start), switch update rules on and off, and move any control: every path is
+recomputed with course_lib.optim in the kernel and drawn by the browser
+(course_lib.widgets.plot), so a slider can be dragged and the paths follow.
+Click the contour plot or move the start sliders to choose where the paths
+begin; press play to watch them unfold step by step (the browser replays the
+computed paths itself). The right panel shows the distance to the minimum on a
+log scale, so a straight line is a constant convergence rate; on the quadratic,
+dashed lines show the rate theory predicts for the rules whose step is linear
+(course_lib.optim.RULES) next to the measured one.
 """
-
-import math
 
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
 
 from course_lib.checks import check_choice
-from course_lib.optim import UPDATE_RULES
+from course_lib.optim import RULES
 from course_lib.optlab.surfaces import SURFACE_NAMES, get_surface
 from course_lib.optlab.trajectories import (
     SCHEDULES,
@@ -28,21 +28,15 @@ from course_lib.optlab.trajectories import (
     predicted_rate,
     run_optimizer,
 )
-from course_lib.widgets.explorer import Explorer, really_changed
-from course_lib.widgets.figure_view import FigureView, new_figure
+from course_lib.widgets.explorer import Explorer, on_slider_grid, really_changed
+from course_lib.widgets.plot import Bands, Line, Panel, Plot, Text
 
-RULE_LABELS = {
-    "sgd": "SGD",
-    "sgd_momentum": "Momentum",
-    "nesterov_momentum": "Nesterov",
-    "adagrad": "AdaGrad",
-    "rmsprop": "RMSProp",
-    "adam": "Adam",
-}
-RULE_COLORS = dict(zip(RULE_LABELS, matplotlib.colormaps["tab10"].colors))
 # Distances are drawn on a log axis; exact zeros are drawn at this floor.
 DISTANCE_FLOOR = 1e-16
 _GRID_POINTS = 160
+_CONTOUR_LEVELS = 22
+# Replay speed of the play button: frames per second (the browser draws each one).
+PLAY_FPS = 40
 
 
 class OptimizerExplorer(Explorer):
@@ -50,7 +44,8 @@ class OptimizerExplorer(Explorer):
 
     Readable state (recomputed after every control change):
     - controls: dict name -> ipywidgets control (see `values`).
-    - rule_buttons: dict rule -> ToggleButton that switches that rule on.
+    - rule_buttons: dict rule -> ToggleButton that switches that rule on
+      (every rule of course_lib.optim.RULES, with its label and colour).
     - surface: the current surfaces.Surface.
     - trajectories: dict rule -> trajectories.Trajectory for the rules shown.
     - paths: dict rule -> float64 array (K + 1, 2) of the points visited.
@@ -58,8 +53,11 @@ class OptimizerExplorer(Explorer):
     - rates: dict rule -> {"measured": float or None, "predicted": float or None}
       (predicted only on the quadratic with a constant learning rate, for the
       rules whose step is linear in w).
-    - path_lines, distance_lines, theory_lines: dict rule -> Line2D drawn.
-    - figure, widget: the matplotlib Figure and the displayable ipywidgets box.
+    - plot: the course_lib.widgets.plot.Plot drawn in the browser; its
+      lines are keyed "path:RULE" (points visited, drawn up to the shown step),
+      "distance:RULE", "theory:RULE", "diverged:RULE", "start" and "minimum",
+      its texts "diverged:RULE", its bands "contours".
+    - widget: the displayable ipywidgets box.
     """
 
     def __init__(
@@ -67,20 +65,18 @@ class OptimizerExplorer(Explorer):
         surface="quadratic",
         rules=("sgd", "sgd_momentum", "adam"),
         learning_rate=None,
-        num_steps=100,
+        num_steps=None,
         condition_number=10.0,
         seed=0,
     ):
         for rule in rules:
-            check_choice("rules", rule, list(UPDATE_RULES))
+            check_choice("rules", rule, list(RULES))
         self.seed = seed
         self.surface = get_surface(surface, condition_number)
         self.trajectories = {}
-        self._contours = None
         self._contours_for = None
-        self._build_controls(rules, learning_rate, num_steps, condition_number)
-        self._build_figure()
-        self.view = FigureView(self.figure)
+        self._build_controls(rules, learning_rate, num_steps or self.surface.num_steps, condition_number)
+        self._build_plot()
         self.widget = self._layout()
         self._connect()
         self.update()
@@ -141,13 +137,20 @@ class OptimizerExplorer(Explorer):
         self.rule_buttons = {
             rule: widgets.ToggleButton(
                 value=rule in rules,
-                description=label,
-                style={"text_color": matplotlib.colors.to_hex(RULE_COLORS[rule]), "font_weight": "bold"},
-                layout=widgets.Layout(width="110px"),
+                description=info.label,
+                tooltip=f"show or hide {info.label}",
+                layout=widgets.Layout(width="130px"),
             )
-            for rule, label in RULE_LABELS.items()
+            for rule, info in RULES.items()
         }
-        self.play = widgets.Play(value=num_steps, min=0, max=num_steps, interval=40, description="play")
+        for rule, button in self.rule_buttons.items():
+            button.add_class("rule-toggle")
+            button.add_class(f"rule-toggle-{rule}")
+        # The browser switches a toggle's look at once (JupyterLab's mod-active class), before the kernel answers.
+        self.rule_style = widgets.HTML(_rule_toggle_css(), layout=widgets.Layout(display="none"))
+        self.play = widgets.Play(
+            value=num_steps, min=0, max=num_steps, interval=round(1000 / PLAY_FPS), description="play"
+        )
         widgets.jslink((self.play, "value"), (c["step"], "value"))
         self.step_button = widgets.Button(description="step ▶", layout=widgets.Layout(width="70px"))
         self.optimal_button = widgets.Button(
@@ -171,7 +174,7 @@ class OptimizerExplorer(Explorer):
             + [self.optimal_button]
         )
         player = widgets.HBox([self.play, self.step_button, c["step"]])
-        box = widgets.VBox([rules, widgets.HBox([left, right]), self.view.widget, player, self.status_html])
+        box = widgets.VBox([self.rule_style, rules, widgets.HBox([left, right]), self.plot, player, self.status_html])
         box.add_class("optimizer-explorer")
         return box
 
@@ -180,19 +183,23 @@ class OptimizerExplorer(Explorer):
         self.controls["surface"].observe(self._on_surface, names="value")
         self._watch(control for name, control in self.controls.items() if name not in ("step", "surface"))
         self._watch(self.rule_buttons.values())
+        # The replay runs in the browser: the step slider drives the figure without the kernel.
+        widgets.jslink((self.controls["step"], "value"), (self.plot, "step"))
         self.step_button.on_click(self._on_step_button)
         self.optimal_button.on_click(self._on_optimal)
-        self.figure.canvas.mpl_connect("button_press_event", self._on_click)
+        self.plot.on_click(self._on_click)
 
     def set(self, rules=None, **values):
         """Set several controls at once, then recompute once.
 
         Inputs:
         - rules: optional iterable of rule names to show (the others are hidden).
-        - values: control name -> new value, for names in `controls`.
+        - values: control name -> new value, for names in `controls`; a new
+          "surface" also brings that surface's preset (start, learning rate,
+          number of steps) unless `values` names them too.
         """
         for rule in rules or ():
-            check_choice("rules", rule, list(UPDATE_RULES))
+            check_choice("rules", rule, list(RULES))
         with self._silenced():
             if "surface" in values:
                 self._assign({"surface": values.pop("surface")})
@@ -205,7 +212,7 @@ class OptimizerExplorer(Explorer):
 
     @property
     def rules(self):
-        """The names of the update rules switched on, in RULE_LABELS order."""
+        """The names of the update rules switched on, in course_lib.optim.RULES order."""
         return [rule for rule, button in self.rule_buttons.items() if button.value]
 
     @property
@@ -224,7 +231,7 @@ class OptimizerExplorer(Explorer):
 
     def _on_step(self, change):
         if not self._silence:
-            self._draw()
+            self.plot.step = change["new"]
 
     def _on_step_button(self, button):
         step = self.controls["step"]
@@ -234,29 +241,29 @@ class OptimizerExplorer(Explorer):
         if self.surface.hessian_eigenvalues is not None:
             alpha, mu, _ = optimal_heavy_ball(self.surface.hessian_eigenvalues)
             c = self.controls
-            self.set(learning_rate=_on_grid(c["learning_rate"], alpha), momentum=_on_grid(c["momentum"], mu))
+            self.set(
+                learning_rate=on_slider_grid(c["learning_rate"], alpha), momentum=on_slider_grid(c["momentum"], mu)
+            )
 
-    def _on_click(self, event):
-        if event.inaxes is self.ax_surface and event.button == 1:
-            c = self.controls
-            self.set(start_x=_on_grid(c["start_x"], event.xdata), start_y=_on_grid(c["start_y"], event.ydata))
+    def _on_click(self, panel, x, y):
+        c = self.controls
+        self.set(start_x=on_slider_grid(c["start_x"], x), start_y=on_slider_grid(c["start_y"], y))
 
     def _reset_for_surface(self):
-        """Move the start point, window and learning rate to the new surface's."""
+        """Move the start point, window, learning rate and steps to the new surface's preset."""
         c = self.controls
         self.surface = get_surface(c["surface"].value, c["condition_number"].value)
         surface = self.surface
         _set_range(c["start_x"], *surface.xlim, surface.start[0])
         _set_range(c["start_y"], *surface.ylim, surface.start[1])
-        c["learning_rate"].value = surface.learning_rate
+        c["learning_rate"].value = on_slider_grid(c["learning_rate"], surface.learning_rate)
+        c["num_steps"].value = surface.num_steps
 
     # ----------------------------------------------------------- compute
     def update(self):
         """Recompute every shown path from the controls and redraw."""
         c = self.controls
         self.surface = get_surface(c["surface"].value, c["condition_number"].value)
-        if self._contours_for != (self.surface.name, self.surface.hessian_eigenvalues):
-            self._draw_contours()
         num_steps = c["num_steps"].value
         rates = learning_rates(c["schedule"].value, c["learning_rate"].value, c["lr_decay"].value, num_steps)
         hyperparameters = {name: c[name].value for name in ("momentum", "decay_rate", "beta1", "beta2")}
@@ -271,6 +278,8 @@ class OptimizerExplorer(Explorer):
             c["step"].value = num_steps
             self.play.max = num_steps
             self.play.value = num_steps
+            # a replay of any length takes about the same few seconds
+            self.play.step = max(1, num_steps // 200)
         self._draw()
 
     def _rates(self, rule, trajectory):
@@ -286,163 +295,142 @@ class OptimizerExplorer(Explorer):
         return {"measured": measured_rate(trajectory.distances), "predicted": predicted}
 
     # ----------------------------------------------------------- drawing
-    def _build_figure(self):
-        self.figure = new_figure(figsize=(10, 4.2))
-        self.ax_surface, self.ax_distance = self.figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
-        ax, dist = self.ax_surface, self.ax_distance
-        ax.set_xlabel("x")
-        ax.set_ylabel("y")
-        dist.set_yscale("log")
-        dist.set_xlabel("step")
-        # Text is most of the drawing time (about 1 ms per label), so keep the ticks few.
-        for axis in (ax.xaxis, ax.yaxis, dist.xaxis):
-            axis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
-        dist.yaxis.set_major_locator(matplotlib.ticker.LogLocator(numticks=5))
-        dist.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        (self.start_marker,) = ax.plot(
-            [], [], "o", color="white", markeredgecolor="black", markersize=8, zorder=5, label="start"
+    def _build_plot(self):
+        self.plot = Plot(
+            [
+                Panel(xlabel="x", ylabel="y", weight=1.0, clickable=True),
+                Panel(xlabel="step", yscale="log", weight=1.0, legend=True),
+            ],
+            width=880,
+            height=400,
         )
-        (self.minimum_marker,) = ax.plot([], [], "*", color="gold", markeredgecolor="black", markersize=13, zorder=5)
-        self.path_lines, self.head_markers, self.diverged_markers, self.diverged_labels = {}, {}, {}, {}
-        self.distance_lines, self.theory_lines = {}, {}
-        for rule, label in RULE_LABELS.items():
-            color = RULE_COLORS[rule]
-            (self.path_lines[rule],) = ax.plot([], [], "-", color=color, lw=1.6, label=label, zorder=3)
-            (self.head_markers[rule],) = ax.plot([], [], "o", color=color, markeredgecolor="black", zorder=4)
-            (self.diverged_markers[rule],) = ax.plot(
-                [], [], "X", color="red", markeredgecolor="black", markersize=12, zorder=6, clip_on=False
-            )
-            self.diverged_labels[rule] = ax.text(
-                0,
-                0,
-                "",
-                color=color,
-                fontsize=8,
-                fontweight="bold",
-                zorder=6,
-                bbox={"facecolor": "white", "alpha": 0.8, "pad": 1, "lw": 0},
-            )
-            (self.distance_lines[rule],) = dist.plot([], [], "-", color=color, lw=1.6, label=label)
-            (self.theory_lines[rule],) = dist.plot([], [], "--", color=color, lw=1.2, alpha=0.8)
-        self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.9, wspace=0.22)
 
-    def _draw_contours(self):
+    def _contour_bands(self):
+        """Filled contours of the surface: grey bands, log-spaced where the values span decades."""
         surface = self.surface
-        ax = self.ax_surface
-        if self._contours is not None:
-            self._contours.remove()
         xs = np.linspace(*surface.xlim, _GRID_POINTS)
         ys = np.linspace(*surface.ylim, _GRID_POINTS)
-        grid_x, grid_y = np.meshgrid(xs, ys)
-        z = surface.loss(grid_x, grid_y)
+        z = surface.loss(*np.meshgrid(xs, ys))
         if surface.log_levels:
-            height = z - z.min()
-            levels = np.geomspace(max(height.max() * 1e-6, 1e-12), height.max(), 22)
-            levels = np.concatenate([[0.0], levels])
+            z = z - z.min()
+            levels = np.geomspace(max(z.max() * 1e-6, 1e-12), z.max(), _CONTOUR_LEVELS)
         else:
-            height = z
-            levels = np.linspace(z.min(), z.max(), 22)
-        self._contours = ax.contourf(
-            grid_x,
-            grid_y,
-            height,
-            levels=levels,
-            cmap="Greys",
-            norm=matplotlib.colors.BoundaryNorm(levels, 256),
-            alpha=0.55,
-            zorder=1,
-        )
-        self._contours_for = (surface.name, surface.hessian_eigenvalues)
-        ax.set_xlim(surface.xlim)
-        ax.set_ylim(surface.ylim)
-        ax.set_title(surface.title, fontsize=10)
-        quadratic = surface.hessian_eigenvalues is not None
-        self.controls["condition_number"].disabled = not quadratic
-        self.optimal_button.disabled = not quadratic
-        self.minimum_marker.set_data([surface.reference[0]], [surface.reference[1]])
-        w_star = "the minimum" if surface.reference_is_minimum else "the saddle point"
-        self.ax_distance.set_ylabel(f"distance to {w_star} (log scale)")
-        self.ax_distance.set_title(f"Distance to {w_star}; dashed: theory", fontsize=10)
+            levels = np.linspace(z.min(), z.max(), _CONTOUR_LEVELS)
+        # The first and last bands reach below and above the grid's values.
+        levels = np.concatenate([[-np.inf], levels[1:-1], [np.inf]])
+        # Greys at 55% over white: light in the valleys, darker up the walls.
+        greys = matplotlib.colormaps["Greys"](np.linspace(0, 1, len(levels) - 1))[:, :3]
+        colors = [matplotlib.colors.to_hex(1 - 0.55 * (1 - grey)) for grey in greys]
+        return Bands(0, z, (*surface.xlim, *surface.ylim), levels, colors)
 
     def _draw(self):
-        """Put the computed paths, up to the shown step, into the artists."""
-        shown = self.controls["step"].value
-        c = self.controls
-        self.start_marker.set_data([c["start_x"].value], [c["start_y"].value])
+        """Put the computed paths into the plot and send them to the browser."""
+        c, plot, surface = self.controls, self.plot, self.surface
+        if self._contours_for != (surface.name, surface.hessian_eigenvalues):
+            plot.bands = {"contours": self._contour_bands()}
+            self._contours_for = (surface.name, surface.hessian_eigenvalues)
+        w_star = "the minimum" if surface.reference_is_minimum else "the saddle point"
+        quadratic = surface.hessian_eigenvalues is not None
+        c["condition_number"].disabled = not quadratic
+        self.optimal_button.disabled = not quadratic
+        num_steps = c["num_steps"].value
+        lines = {}
+        texts = {}
         lowest, highest = np.inf, 0.0
-        for rule in RULE_LABELS:
-            trajectory = self.trajectories.get(rule)
-            artists = (
-                self.path_lines[rule],
-                self.head_markers[rule],
-                self.diverged_markers[rule],
-                self.diverged_labels[rule],
-                self.distance_lines[rule],
-                self.theory_lines[rule],
-            )
-            if trajectory is None:
-                for artist in artists:
-                    artist.set_visible(False)
-                continue
-            for artist in artists:
-                artist.set_visible(True)
+        for rule, trajectory in self.trajectories.items():
+            info = RULES[rule]
+            path, distances = trajectory.path, np.maximum(trajectory.distances, DISTANCE_FLOOR)
             # A diverged path is drawn up to the point where it left the window for good.
-            end = shown + 1 if not trajectory.diverged else min(shown, trajectory.diverged_at) + 1
-            path = trajectory.path[:end]
-            self.path_lines[rule].set_data(path[:, 0], path[:, 1])
-            self.head_markers[rule].set_data(path[-1:, 0], path[-1:, 1])
-            self._draw_divergence(rule, trajectory, shown)
-            distances = np.maximum(trajectory.distances[: shown + 1], DISTANCE_FLOOR)
-            self.distance_lines[rule].set_data(np.arange(len(distances)), distances)
+            end = None if not trajectory.diverged else trajectory.diverged_at + 1
+            lines[f"path:{rule}"] = Line(
+                0,
+                path[:, 0],
+                path[:, 1],
+                info.color,
+                1.8,
+                marker="o",
+                marker_at="last",
+                marker_size=8,
+                marker_edge="#000000",
+                progressive=True,
+                end=end,
+            )
+            lines[f"distance:{rule}"] = Line(
+                1, np.arange(len(distances)), distances, info.color, 1.8, label=info.label, progressive=True
+            )
             lowest, highest = min(lowest, distances.min()), max(highest, distances.max())
-            self._draw_theory(rule, trajectory)
-        if np.isfinite(lowest):
-            # At least two decades, so the log axis always has labelled ticks.
-            self.ax_distance.set_ylim(min(lowest / 3, highest / 100), highest * 3)
-        self.ax_distance.set_xlim(0, max(c["num_steps"].value, 1))
-        visible = [line for line in self.distance_lines.values() if line.get_visible()]
-        self.ax_distance.legend(handles=visible, loc="upper right", fontsize=8, framealpha=0.8)
+            predicted = self.rates[rule]["predicted"]
+            if predicted is not None:
+                steps = np.arange(num_steps + 1)
+                with np.errstate(over="ignore", under="ignore"):
+                    theory = np.maximum(trajectory.distances[0] * predicted**steps, DISTANCE_FLOOR)
+                lines[f"theory:{rule}"] = Line(1, steps, theory, info.color, 1.3, dash=(6, 4), alpha=0.8)
+            if trajectory.diverged:
+                self._draw_divergence(rule, trajectory, lines, texts)
+        # Drawn last, so on top of the paths (the browser draws lines in this order).
+        lines["start"] = Line(
+            0,
+            [c["start_x"].value],
+            [c["start_y"].value],
+            "#ffffff",
+            0,
+            marker="o",
+            marker_size=10,
+            marker_edge="#000000",
+        )
+        lines["minimum"] = Line(
+            0,
+            [surface.reference[0]],
+            [surface.reference[1]],
+            "#ffd700",
+            0,
+            marker="*",
+            marker_size=18,
+            marker_edge="#000000",
+        )
+        plot.lines, plot.texts = lines, texts
+        surface_panel, distance_panel = plot.panels
+        surface_panel.title = surface.title
+        surface_panel.xlim, surface_panel.ylim = surface.xlim, surface.ylim
+        distance_panel.title = f"Distance to {w_star}" + ("; dashed: theory" if quadratic else "")
+        distance_panel.ylabel = f"distance to {w_star} (log scale)"
+        distance_panel.xlim = (0, max(num_steps, 1))
+        # At least two decades, so the log axis always has labelled ticks.
+        distance_panel.ylim = (min(lowest / 3, highest / 100), highest * 3) if np.isfinite(lowest) else (1e-3, 10)
+        plot.step = c["step"].value
+        plot.redraw()
         self.status_html.value = self._status_table()
-        self.view.redraw()
 
-    def _draw_divergence(self, rule, trajectory, shown):
+    def _draw_divergence(self, rule, trajectory, lines, texts):
         """Mark where a diverged path left the window for good (or its last point, for NaN)."""
-        marker, label = self.diverged_markers[rule], self.diverged_labels[rule]
-        diverged = trajectory.diverged and shown >= trajectory.diverged_at
-        marker.set_visible(diverged)
-        label.set_visible(diverged)
-        if diverged:
-            surface = self.surface
-            exit_point = trajectory.path[min(trajectory.diverged_at, len(trajectory.path) - 1)]
-            x, y = np.clip(exit_point, [surface.xlim[0], surface.ylim[0]], [surface.xlim[1], surface.ylim[1]])
-            marker.set_data([x], [y])
-            # Keep the words inside the axes: write them toward the window's centre.
-            centre_x, centre_y = np.mean(surface.xlim), np.mean(surface.ylim)
-            label.set_position((x, y))
-            label.set_horizontalalignment("left" if x < centre_x else "right")
-            label.set_verticalalignment("bottom" if y < centre_y else "top")
-            label.set_text(f" {RULE_LABELS[rule]} diverged at step {trajectory.diverged_at} ")
-
-    def _draw_theory(self, rule, trajectory):
-        line = self.theory_lines[rule]
-        predicted = self.rates[rule]["predicted"]
-        if predicted is None:
-            line.set_visible(False)
-            return
-        steps = np.arange(self.controls["num_steps"].value + 1)
-        with np.errstate(over="ignore", under="ignore"):
-            line.set_data(steps, np.maximum(trajectory.distances[0] * predicted**steps, DISTANCE_FLOOR))
+        surface, k = self.surface, trajectory.diverged_at
+        exit_point = trajectory.path[min(k, len(trajectory.path) - 1)]
+        x, y = np.clip(exit_point, [surface.xlim[0], surface.ylim[0]], [surface.xlim[1], surface.ylim[1]])
+        lines[f"diverged:{rule}"] = Line(
+            0, [x], [y], "#ff0000", 0, marker="x", marker_size=16, marker_edge="#000000", appear_at=k, clip=False
+        )
+        # Keep the words inside the axes: write them toward the window's centre.
+        texts[f"diverged:{rule}"] = Text(
+            0,
+            x,
+            y,
+            f" {RULES[rule].label} diverged at step {k} ",
+            RULES[rule].color,
+            align="left" if x < np.mean(surface.xlim) else "right",
+            baseline="bottom" if y < np.mean(surface.ylim) else "top",
+            appear_at=k,
+        )
 
     def _status_table(self):
         c = self.controls
         rows = []
         for rule, trajectory in self.trajectories.items():
             rates = self.rates[rule]
-            color = matplotlib.colors.to_hex(RULE_COLORS[rule])
+            info = RULES[rule]
             rows.append(
-                f"<tr><td style='color:{color}'><b>{RULE_LABELS[rule]}</b></td>"
-                f"<td>{trajectory.status}</td><td>{_format_rate(rates['measured'])}</td>"
-                f"<td>{_format_rate(rates['predicted'])}</td></tr>"
+                f"<tr><td style='color:{info.color}'><b>{info.label}</b></td>"
+                f"<td>{trajectory.status}</td><td>{trajectory.distances[-1]:.2g}</td>"
+                f"<td>{_format_rate(rates['measured'])}</td><td>{_format_rate(rates['predicted'])}</td></tr>"
             )
         theory = ""
         if self.surface.hessian_eigenvalues is not None:
@@ -462,23 +450,27 @@ class OptimizerExplorer(Explorer):
         )
         return (
             f"<div class='optimizer-explorer-status'><p>{settings}</p>"
-            "<table><tr><th>rule</th><th>status</th><th>measured rate</th><th>predicted rate</th></tr>"
-            + "".join(rows)
-            + f"</table>{theory}</div>"
+            "<table><tr><th>rule</th><th>status</th><th>final distance</th><th>measured rate</th>"
+            "<th>predicted rate</th></tr>" + "".join(rows) + f"</table>{theory}</div>"
         )
 
 
-def _on_grid(slider, value):
-    """Round `value` to a point the slider can show, as the browser would.
-
-    Setting a value between the slider's steps makes the browser snap it and
-    send it back: a second recomputation for nothing.
-    """
-    if isinstance(slider, widgets.FloatLogSlider):
-        exponent = math.log(value, slider.base)
-        exponent = slider.min + round((exponent - slider.min) / slider.step) * slider.step
-        return slider.base**exponent
-    return slider.min + round((float(value) - slider.min) / slider.step) * slider.step
+def _rule_toggle_css():
+    """Each rule's toggle in its colour: a hollow swatch when off, the whole button filled when on."""
+    rules = []
+    for rule, info in RULES.items():
+        button = f".optimizer-explorer .rule-toggle-{rule}"
+        rules.append(
+            f"{button} {{color: {info.color}; background: #f7f7f7; border: 2px solid {info.color};}}\n"
+            f"{button}::before {{content: ''; display: inline-block; width: 11px; height: 11px; margin-right: 6px;"
+            f" vertical-align: -1px; border: 2px solid {info.color}; background: white;}}\n"
+            f"{button}.mod-active {{color: white; background: {info.color}; box-shadow: none;}}\n"
+            f"{button}.mod-active::before {{border-color: white; background: white;"
+            f" box-shadow: inset 0 0 0 2px {info.color};}}"
+        )
+    return (
+        "<style>\n.optimizer-explorer .rule-toggle {font-weight: bold; opacity: 1;}\n" + "\n".join(rules) + "\n</style>"
+    )
 
 
 def _set_range(slider, low, high, value):
@@ -496,7 +488,7 @@ def optimizer_explorer(
     surface="quadratic",
     rules=("sgd", "sgd_momentum", "adam"),
     learning_rate=None,
-    num_steps=100,
+    num_steps=None,
     condition_number=10.0,
     seed=0,
 ):
@@ -504,9 +496,10 @@ def optimizer_explorer(
 
     Inputs:
     - surface: the starting surface, one of surfaces.SURFACE_NAMES.
-    - rules: the update rules of course_lib.optim shown at first.
-    - learning_rate: the starting learning rate (default: the surface's).
-    - num_steps: the number of steps of every path (1 to 1000).
+    - rules: names in course_lib.optim.RULES, the update rules shown at first.
+    - learning_rate: the starting learning rate (default: the surface's preset).
+    - num_steps: the number of steps of every path (1 to 1000; default: the
+      surface's preset).
     - condition_number: kappa of the quadratic surface (1 to 1000).
     - seed: seed of the gradient noise (the same noise for every rule).
 
