@@ -45,7 +45,8 @@ def lab(browser_available, tmp_path_factory):
     env.pop("MPLBACKEND", None)  # the notebook picks its own backend
     command = [sys.executable, "-m", "jupyter", "lab", "{ARGS}", f"--ServerApp.root_dir={root}"]
     with serving(command, root, env) as ((port, token), _):
-        yield lambda path: f"http://127.0.0.1:{port}/lab/tree/{path}?token={token}"
+        # ?reset: a fresh workspace each time, so no tab of an earlier test is restored over the notebook
+        yield lambda path: f"http://127.0.0.1:{port}/lab/tree/{path}?reset&token={token}"
 
 
 def _validate(page, url):
