@@ -6,6 +6,8 @@
   dead (never fire); how strongly units are correlated with each other.
 - loss_wiggle(loss_history): the noise of a loss curve, the part that comes
   from drawing a different minibatch at every iteration.
+- epoch_mean_losses(loss_history, iterations_per_epoch): the mean training loss
+  of every complete epoch, the number to compare runs by.
 """
 
 from dataclasses import dataclass
@@ -132,3 +134,22 @@ def loss_wiggle(loss_history, start_fraction=0.5):
             f"loss_history has {later.size} points after skipping {start_fraction:g} of it; need at least 3"
         )
     return float(np.std(np.diff(later)) / np.sqrt(2))
+
+
+def epoch_mean_losses(loss_history, iterations_per_epoch):
+    """The mean training loss of every complete epoch.
+
+    One minibatch's loss is noisy; the mean over an epoch is what to compare
+    between runs. An unfinished last epoch (a run stopped early) is left out.
+
+    Inputs:
+    - loss_history: array-like (T,) of losses, one per iteration (Solver.loss_history).
+    - iterations_per_epoch: int > 0 (Solver.iterations_per_epoch).
+
+    Returns an array (T // iterations_per_epoch,), possibly empty.
+    """
+    values = check_array("loss_history", loss_history, ndim=1, dims="(T,)").astype(np.float64)
+    if not isinstance(iterations_per_epoch, (int, np.integer)) or iterations_per_epoch <= 0:
+        raise ValueError(f"iterations_per_epoch must be a positive integer, got {iterations_per_epoch!r}")
+    complete = values.size // iterations_per_epoch * iterations_per_epoch
+    return values[:complete].reshape(-1, iterations_per_epoch).mean(axis=1)

@@ -73,3 +73,11 @@ def test_loss_wiggle_rejects_bad_input():
         babysitting.loss_wiggle(np.ones(4), start_fraction=0.5)
     with pytest.raises(ValueError, match=r"loss_history must have shape \(T,\)"):
         babysitting.loss_wiggle(np.ones((3, 3)))
+
+
+def test_epoch_mean_losses_averages_each_complete_epoch_and_drops_the_unfinished_one():
+    history = [4.0, 2.0, 3.0, 1.0, 9.0]  # two epochs of two iterations, then one iteration of a third
+    np.testing.assert_allclose(babysitting.epoch_mean_losses(history, 2), [3.0, 2.0])
+    assert babysitting.epoch_mean_losses(history[:1], 2).shape == (0,)
+    with pytest.raises(ValueError, match="iterations_per_epoch"):
+        babysitting.epoch_mean_losses(history, 0)
