@@ -7,7 +7,6 @@ axes (their figure is then ax.figure).
 - activation_histograms, gradient_histograms: one histogram per layer, from
   course_lib.initialization.activation_statistics (counts from
   course_lib.initialization.layer_histograms).
-- layer_statistics: per-layer mean and std of activations (and gradients).
 - loss_curve (with exponential smoothing), accuracy_curves, training_curves
   (both from a course_lib.solver.Solver).
 - update_ratios: update/weight ratio per parameter on a log axis, with the
@@ -101,42 +100,6 @@ def gradient_histograms(stats, bins=50):
     Returns (figure, axes) with axes an array of L Axes.
     """
     return _layer_histograms(stats["gradients"], "Gradients per layer", "gradient", bins)
-
-
-def layer_statistics(stats):
-    """Per-layer mean and std of the activations (and of the gradients when given).
-
-    Inputs:
-    - stats: a dict with "means" and "stds" (arrays (L,)), and optionally
-      "grad_means" and "grad_stds" (arrays (L,)), as returned by
-      course_lib.initialization.activation_statistics.
-
-    Returns (figure, (mean_axes, std_axes)); the std panel uses a log scale
-    (symlog when a std is exactly 0, as with zero initialization).
-    """
-    means = check_array("stats['means']", stats["means"], ndim=1, dims="(L,)")
-    stds = check_array("stats['stds']", stats["stds"], shape=means.shape, dims=f"({means.size},)")
-    layers = np.arange(1, means.size + 1)
-    fig, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(MAX_WIDTH, 3.8), layout="constrained")
-    ax_mean.plot(layers, means, "o-", label="activations")
-    ax_std.plot(layers, stds, "o-", label="activations")
-    std_values = [stds]
-    if "grad_stds" in stats:
-        ax_mean.plot(layers, stats["grad_means"], "s--", label="gradients")
-        ax_std.plot(layers, stats["grad_stds"], "s--", label="gradients")
-        std_values.append(np.asarray(stats["grad_stds"]))
-    ax_mean.set_title("Mean per layer")
-    ax_std.set_title("Standard deviation per layer")
-    if all(np.all(v > 0) for v in std_values):
-        ax_std.set_yscale("log")
-    else:
-        ax_std.set_yscale("symlog", linthresh=1e-8)
-    for ax, label in ((ax_mean, "mean"), (ax_std, "std")):
-        ax.set_xlabel("layer")
-        ax.set_ylabel(label)
-        ax.set_xticks(layers)
-        _legend_below(ax)
-    return fig, (ax_mean, ax_std)
 
 
 def smooth(values, smoothing):

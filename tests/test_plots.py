@@ -47,24 +47,6 @@ def test_gradient_histograms_use_the_gradients(stats):
     assert f"std {stats['gradients'][2].std():.2g}" in axes[2].get_title()
 
 
-def test_layer_statistics_plots_means_and_stds(stats):
-    _fig, (ax_mean, ax_std) = plots.layer_statistics(stats)
-    assert_labelled(ax_mean, "Mean per layer", "layer", "mean")
-    assert_labelled(ax_std, "Standard deviation per layer", "layer", "std")
-    for ax in (ax_mean, ax_std):
-        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["activations", "gradients"]
-    np.testing.assert_allclose(ax_mean.lines[0].get_ydata(), stats["means"])
-    np.testing.assert_allclose(ax_std.lines[0].get_ydata(), stats["stds"])
-    np.testing.assert_allclose(ax_std.lines[1].get_ydata(), stats["grad_stds"])
-    assert ax_std.get_yscale() == "log"
-
-
-def test_layer_statistics_of_zero_init_uses_symlog():
-    zero = activation_statistics("tanh", "zero", num_layers=3, width=10, num_samples=20)
-    _, (_, ax_std) = plots.layer_statistics(zero)
-    assert ax_std.get_yscale() == "symlog"
-
-
 def test_smooth_is_a_bias_corrected_moving_average():
     values = np.array([4.0, 2.0, 3.0, 1.0])
     smoothed = plots.smooth(values, 0.5)
