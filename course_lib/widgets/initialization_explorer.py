@@ -44,7 +44,8 @@ class InitializationExplorer(Explorer):
     - widget: the displayable box.
     """
 
-    def __init__(self, nonlinearity="tanh", scheme="xavier", num_layers=10, width=250, num_samples=200, seed=0):
+    def __init__(self, nonlinearity, scheme, num_layers, width, num_samples, seed):
+        # The defaults live in initialization_explorer(), the one way lessons build this.
         self.num_samples = num_samples
         self.seed = seed
         slider = {"continuous_update": True, "style": {"description_width": "90px"}}

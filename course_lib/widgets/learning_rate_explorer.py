@@ -75,18 +75,8 @@ class LearningRateExplorer(Explorer):
     - figure, widget: the matplotlib Figure and the displayable box.
     """
 
-    def __init__(
-        self,
-        learning_rate=0.1,
-        reg=0.0,
-        update_rule="sgd",
-        num_train=None,
-        num_epochs=20,
-        hidden_dim=100,
-        batch_size=50,
-        seed=0,
-        dataset=None,
-    ):
+    def __init__(self, learning_rate, reg, update_rule, num_train, num_epochs, hidden_dim, batch_size, seed, dataset):
+        # The defaults live in learning_rate_explorer(), the one way lessons build this.
         check_choice("reg", reg, REGULARIZATIONS)
         self.dataset = DATASETS[check_choice("dataset", dataset or default_dataset_name(), list(DATASETS))]
         self.hidden_dim, self.batch_size, self.seed = hidden_dim, batch_size, seed

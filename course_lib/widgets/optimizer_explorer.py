@@ -60,15 +60,8 @@ class OptimizerExplorer(Explorer):
     - widget: the displayable ipywidgets box.
     """
 
-    def __init__(
-        self,
-        surface="quadratic",
-        rules=("sgd", "sgd_momentum", "adam"),
-        learning_rate=None,
-        num_steps=None,
-        condition_number=10.0,
-        seed=0,
-    ):
+    def __init__(self, surface, rules, learning_rate, num_steps, condition_number, seed):
+        # The defaults live in optimizer_explorer(), the one way lessons build this.
         for rule in rules:
             check_choice("rules", rule, list(RULES))
         self.seed = seed
