@@ -189,17 +189,19 @@ def accuracy_curves(train_acc_history, val_acc_history, ax=None):
     return fig, ax
 
 
-def training_curves(solver, smoothing=0.9):
+def training_curves(solver, smoothing=0.9, figsize=(MAX_WIDTH, 3.8)):
     """Loss curve and train/validation accuracy of a trained Solver, side by side.
 
     Inputs:
     - solver: a course_lib.solver.Solver after .train(); uses loss_history,
       train_acc_history and val_acc_history.
     - smoothing: as in loss_curve.
+    - figsize: (width, height) of the figure in inches; the default is as wide as
+      a JupyterLab output allows and low enough to read beside the text.
 
     Returns (figure, (loss_axes, accuracy_axes)).
     """
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(MAX_WIDTH, 4), layout="constrained")
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
     loss_curve(solver.loss_history, smoothing, ax=ax_loss, iterations_per_epoch=solver.iterations_per_epoch)
     accuracy_curves(solver.train_acc_history, solver.val_acc_history, ax=ax_acc)
     return fig, (ax_loss, ax_acc)

@@ -98,12 +98,15 @@ def test_training_curves_from_a_solver():
         model, data, optim_config={"learning_rate": 0.1}, batch_size=50, num_epochs=2, verbose=False, seed=0
     )
     solver.train()
-    _fig, (ax_loss, ax_acc) = plots.training_curves(solver, smoothing=0.5)
+    fig, (ax_loss, ax_acc) = plots.training_curves(solver, smoothing=0.5)
     assert_labelled(ax_loss, "Training loss", "epoch", "loss")
     assert_labelled(ax_acc, "Accuracy", "epoch", "accuracy")
     np.testing.assert_allclose(ax_loss.lines[0].get_ydata(), solver.loss_history)
     np.testing.assert_allclose(ax_acc.lines[0].get_ydata(), solver.train_acc_history)
     np.testing.assert_allclose(ax_acc.lines[1].get_ydata(), solver.val_acc_history)
+    assert fig.get_size_inches()[0] <= plots.MAX_WIDTH, "the default figure fits a JupyterLab output"
+    small, _ = plots.training_curves(solver, figsize=(6, 3))
+    np.testing.assert_allclose(small.get_size_inches(), [6, 3])
 
 
 def test_update_ratios_has_the_reference_line():
