@@ -13,6 +13,8 @@ axes (their figure is then ax.figure).
   lecture's 1e-3 reference line.
 - filter_grid: first-layer weights as a grid of images (course_lib.filters
   reads the weights as filters and measures their smoothness).
+- image_rows: rows of images (originals, augmented, centered, ...), one titled
+  row each, with optional captions under the images.
 - optimizer_paths: update rules' paths on the contour lines of a 2-D surface.
 """
 
@@ -281,6 +283,89 @@ def filter_grid(weights, image_shape=None, padding=1, ax=None):
     ax.set_xticks([])
     ax.set_yticks([])
     return fig, ax
+
+
+# How image_rows turns values into grey levels (or colours) in [0, 1].
+IMAGE_SCALES = ("row", "image", "clip")
+
+
+def _scaled(images, scale):
+    """images (n, C, H, W) -> (n, H, W, C) in [0, 1], min-max scaled over the row, per image, or clipped."""
+    pictures = images.transpose(0, 2, 3, 1).astype(np.float64)
+    if scale == "clip":
+        return np.clip(pictures, 0.0, 1.0)
+    axes = (1, 2, 3) if scale == "image" else None
+    low = pictures.min(axis=axes, keepdims=True)
+    span = pictures.max(axis=axes, keepdims=True) - low
+    return (pictures - low) / np.where(span > 0, span, 1.0)
+
+
+def image_rows(rows, captions=None, scale="row", title=None, image_size=0.9):
+    """Rows of images, each row under its own title, with optional captions under the images.
+
+    Inputs:
+    - rows: dict row title -> array (n, C, H, W) of n images with C = 1 (drawn in grey)
+      or C = 3 (in colour); rows may hold different numbers of images, not shapes.
+    - captions: optional dict row title -> list of n strings, one under each image of
+      that row (rows left out get none).
+    - scale: how values become grey levels in [0, 1]:
+      "row" min-max scales each row as a whole (its smallest value black, its largest
+      white), so the images of one row compare with each other;
+      "image" min-max scales every image on its own (its pattern, not its level, shows);
+      "clip" draws pixels already in [0, 1] as they are, clipping what lies outside,
+      so every row compares with every other.
+    - title: optional title of the whole figure.
+    - image_size: width of one image in inches (shrunk to keep the figure readable
+      in a notebook, at most MAX_WIDTH wide).
+
+    Returns (figure, axes): axes a list with one array of n Axes per row, in the
+    order of `rows`.
+    """
+    if not rows:
+        raise ValueError("rows must map at least one row title to an array (n, C, H, W) of images")
+    if scale not in IMAGE_SCALES:
+        raise ValueError(f"scale must be one of {IMAGE_SCALES}, got {scale!r}")
+    captions = {} if captions is None else captions
+    unknown = set(captions) - set(rows)
+    if unknown:
+        raise ValueError(f"captions name rows that rows does not have: {sorted(unknown)}")
+    arrays = {}
+    for name, images in rows.items():
+        images = check_array(f"rows[{name!r}]", images, ndim=4, dims="(n, C, H, W)")
+        if images.shape[0] == 0 or images.shape[1] not in (1, 3):
+            raise ValueError(f"rows[{name!r}] must hold at least one image with C = 1 or 3, got shape {images.shape}")
+        if name in captions and len(captions[name]) != images.shape[0]:
+            raise ValueError(
+                f"captions[{name!r}] must hold one caption per image ({images.shape[0]}), got {len(captions[name])}"
+            )
+        arrays[name] = images
+    columns = max(images.shape[0] for images in arrays.values())
+    size = min(image_size, MAX_WIDTH / columns)
+    caption_lines = {name: max(str(c).count("\n") + 1 for c in captions[name]) for name in captions}
+    heights = [size + 0.3 + 0.17 * caption_lines.get(name, 0) for name in arrays]
+    fig = plt.figure(figsize=(size * columns + 0.2, sum(heights) + (0.4 if title else 0.0)), layout="constrained")
+    subfigures = np.atleast_1d(fig.subfigures(len(arrays), 1, height_ratios=heights))
+    all_axes = []
+    for subfigure, (name, images) in zip(subfigures, arrays.items()):
+        row_axes = np.atleast_1d(subfigure.subplots(1, columns))
+        for index, ax in enumerate(row_axes):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if index >= images.shape[0]:
+                ax.set_visible(False)
+        pictures = _scaled(images, scale)
+        for index, (ax, picture) in enumerate(zip(row_axes, pictures)):
+            if picture.shape[2] == 1:
+                ax.imshow(picture[:, :, 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            else:
+                ax.imshow(picture, interpolation="nearest")
+            if name in captions:
+                ax.set_xlabel(str(captions[name][index]), fontsize=9)
+        subfigure.suptitle(name, fontsize=10)
+        all_axes.append(row_axes[: images.shape[0]])
+    if title:
+        fig.suptitle(title)
+    return fig, all_axes
 
 
 def optimizer_paths(surface, paths, ax=None, title=None, legend=True, grid_points=200, markers=True):

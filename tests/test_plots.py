@@ -190,3 +190,41 @@ def test_optimizer_paths_rejects_paths_that_are_not_2d_points():
         plots.optimizer_paths(get_surface("saddle"), {"bad": np.zeros((5, 3))})
     with pytest.raises(ValueError, match="at least one"):
         plots.optimizer_paths(get_surface("saddle"), {})
+
+
+def test_image_rows_draws_each_row_scaled_as_documented():
+    rng = np.random.default_rng(0)
+    grey = rng.uniform(-2.0, 3.0, size=(4, 1, 5, 5))
+    colour = rng.uniform(0.0, 1.0, size=(2, 3, 4, 4))
+    rows = {"grey, scaled per row": grey, "colour": colour}
+    fig, axes = plots.image_rows(rows, captions={"colour": ["a", "b\nsecond line"]}, title="two rows")
+    assert [len(row) for row in axes] == [4, 2]
+    assert [sub.get_suptitle() for sub in fig.subfigs] == list(rows) and fig.get_suptitle() == "two rows"
+    drawn = np.stack([ax.images[0].get_array() for ax in axes[0]])
+    np.testing.assert_allclose(drawn, (grey[:, 0] - grey.min()) / (grey.max() - grey.min()))
+    assert axes[0][0].images[0].get_cmap().name == "gray"
+    expected = (colour[1].transpose(1, 2, 0) - colour.min()) / (colour.max() - colour.min())
+    np.testing.assert_allclose(axes[1][1].images[0].get_array(), expected)
+    assert [ax.get_xlabel() for ax in axes[1]] == ["a", "b\nsecond line"] and axes[0][0].get_xlabel() == ""
+
+    _, axes = plots.image_rows({"per image": grey}, scale="image")
+    first = grey[0, 0]
+    np.testing.assert_allclose(axes[0][0].images[0].get_array(), (first - first.min()) / (first.max() - first.min()))
+    _, axes = plots.image_rows({"clipped": grey}, scale="clip")
+    np.testing.assert_allclose(axes[0][2].images[0].get_array(), np.clip(grey[2, 0], 0, 1))
+
+
+def test_image_rows_rejects_what_it_cannot_draw():
+    images = np.zeros((3, 1, 4, 4))
+    with pytest.raises(ValueError, match="at least one row"):
+        plots.image_rows({})
+    with pytest.raises(ValueError, match=r"rows\['two channels'\].*C = 1 or 3"):
+        plots.image_rows({"two channels": np.zeros((3, 2, 4, 4))})
+    with pytest.raises(ValueError, match=r"rows\['flat'\]"):
+        plots.image_rows({"flat": np.zeros((3, 16))})
+    with pytest.raises(ValueError, match=r"one caption per image \(3\), got 2"):
+        plots.image_rows({"row": images}, captions={"row": ["a", "b"]})
+    with pytest.raises(ValueError, match="captions name rows"):
+        plots.image_rows({"row": images}, captions={"other": ["a", "b", "c"]})
+    with pytest.raises(ValueError, match="scale must be one of"):
+        plots.image_rows({"row": images}, scale="global")
