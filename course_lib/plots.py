@@ -20,6 +20,7 @@ axes (their figure is then ax.figure).
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from course_lib.checks import check_array, check_count
 from course_lib.filters import as_filters
@@ -184,6 +185,9 @@ def accuracy_curves(train_acc_history, val_acc_history, ax=None):
     ax.plot(epochs, train, "o-", label="train")
     ax.plot(epochs, val, "s-", label="validation")
     ax.set_ylim(0, 1.02)
+    # Epochs are whole numbers; a run stopped in its first epoch (one point) would otherwise get ticks at +-0.05.
+    ax.set_xlim(-0.3, max(train.size - 1, 1) + 0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Accuracy")
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")

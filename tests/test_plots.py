@@ -91,6 +91,14 @@ def test_accuracy_curves():
         plots.accuracy_curves([0.1, 0.5], [0.1])
 
 
+def test_accuracy_curves_tick_whole_epochs_even_for_a_single_epoch():
+    for history in ([0.1], [0.1, 0.5, 0.8, 0.9, 0.9, 0.95, 0.97]):
+        _fig, ax = plots.accuracy_curves(history, history)
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
+        assert ax.get_xlim()[0] < 0 and ax.get_xlim()[1] > len(history) - 1, "every point lies inside the axes"
+
+
 def test_training_curves_from_a_solver():
     data = load_dataset("digits", num_train=100)
     model = FullyConnectedNet([20], weight_scale=1e-2, dtype=np.float64, seed=0)
