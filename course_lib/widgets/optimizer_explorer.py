@@ -443,7 +443,9 @@ class OptimizerExplorer(Explorer):
         )
         return (
             f"<div class='optimizer-explorer-status'><p>{settings}</p>"
-            "<table><tr><th>rule</th><th>status</th><th>final distance</th><th>measured rate</th>"
+            # JupyterLab's tables have no cell padding: space the columns so the headers stay apart.
+            "<table style='border-collapse: separate; border-spacing: 18px 2px; margin-left: -18px'>"
+            "<tr><th>rule</th><th>status</th><th>final distance</th><th>measured rate</th>"
             "<th>predicted rate</th></tr>" + "".join(rows) + f"</table>{theory}</div>"
         )
 
