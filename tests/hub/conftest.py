@@ -223,7 +223,7 @@ class ClassHub:
         }
         default_cwd = self.layout.course_dir if role == "instructor" else self.layout.student_folder(home)
         return subprocess.run(
-            ["runuser", "-u", account, "--", *command],
+            [shutil.which("runuser"), "-u", account, "--", *command],
             cwd=cwd or default_cwd,
             env=env,
             capture_output=True,

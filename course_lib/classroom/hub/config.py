@@ -18,6 +18,7 @@ from course_lib.classroom.hub.layout import HubLayout
 COOKIE_SECRET = "jupyterhub_cookie_secret"
 ADMIN_TOKEN = "admin-api-token"
 CONFIG_FILE = "jupyterhub_config.py"
+LOCAL_CONFIG = "local_config.py"
 ADMIN_SERVICE = "course-admin"
 SECRET_MODE = 0o600
 AUTHENTICATOR = "pam"
@@ -87,6 +88,8 @@ def hub_config_text(hub):
         "",
         *(f"{name} = {value!r}" for name, value in values.items()),
         "",
+        "import os",
+        "",
         "c = get_config()",
         f"c.JupyterHub.bind_url = {layout.url!r}",
         f"c.JupyterHub.hub_bind_url = 'http://127.0.0.1:{layout.port + 2}'",
@@ -128,6 +131,9 @@ def hub_config_text(hub):
         "    {'name': 'idle-culler', 'services': ['idle-culler'],",
         "     'scopes': ['list:users', 'read:users:activity', 'read:servers', 'delete:servers']},",
         "]",
+        "# the instructor's own settings (an OAuth or LTI authenticator, HTTPS, ...): kept across starts",
+        f"if os.path.exists(f'{{STATE}}/{LOCAL_CONFIG}'):",
+        f"    load_subconfig(f'{{STATE}}/{LOCAL_CONFIG}')",
         "",
     ]
     return "\n".join(lines)

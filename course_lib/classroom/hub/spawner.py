@@ -2,8 +2,10 @@
 
 A LocalProcessSpawner (the server runs as the user, started by the root hub) that also
 
-* opens the right folder: an instructor's server the course folder (Formgrader and the
-  `course` commands on it), a student's their copy of the student edition;
+* opens the right folder, and starts in it: an instructor's server the course folder
+  (Formgrader and the `course` commands on it), a student's their copy of the student
+  edition (where the Assignments tab's Fetch puts assignments: nbgrader fetches into the
+  server's working folder, which LocalProcessSpawner would leave at the home);
 * gives it the right Jupyter configuration (JUPYTER_CONFIG_PATH): instructor tools on
   or off, the course's Validate button, the course id and exchange;
 * enforces `mem_limit` (which LocalProcessSpawner itself ignores) with a memory cgroup per
@@ -51,7 +53,7 @@ class CourseSpawner(LocalProcessSpawner):
 
     def make_preexec_fn(self, name):
         demote = super().make_preexec_fn(name)
-        procs, limit = self._cgroup_procs, self.mem_limit
+        procs, limit, folder = self._cgroup_procs, self.mem_limit, self.notebook_dir
 
         def limit_then_demote():
             # runs in the child, still root: join the user's cgroup (or cap this process) before dropping to the user
@@ -61,6 +63,8 @@ class CourseSpawner(LocalProcessSpawner):
             elif limit:
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
             demote()
+            # start in the server's root folder, not the home: nbgrader fetches into the working folder
+            os.chdir(folder)
 
         return limit_then_demote
 
