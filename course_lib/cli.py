@@ -320,13 +320,7 @@ def _run_hub(args):
             idle_timeout=args.idle_timeout,
         )
         print("\n".join(process.prepare(hub, args.course, settings)), flush=True)
-        running = process.start(hub)
-        print(f"hub ready at {layout.url}/ : students and instructors log in with their account password", flush=True)
-        try:
-            running.wait()
-        except KeyboardInterrupt:
-            # Ctrl-C reached the hub too (same process group): it stops its servers, proxy and culler
-            running.wait()
+        process.run_until_stopped(hub, on_ready=lambda line: print(line, flush=True))
         return [f"hub stopped; exchange {layout.exchange}, course folder {layout.course_dir} and homes kept"]
 
     return _run("hub", action)

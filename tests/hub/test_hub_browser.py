@@ -104,6 +104,7 @@ def test_a_class_releases_submits_grades_and_returns_through_the_hub(browser, cl
 
     page, seconds_to_lab[instructor] = _log_in(browser, class_hub, instructor)
     assert "Formgrader" in _nbgrader_menu(page)
+    expect(page.locator(".jp-DirListing-item", has_text="solutions")).to_be_visible(timeout=TIMEOUT_MS)
     page.screenshot(path=str(shots / "0-instructor-lab.png"))
     _must(class_hub.run_as(instructor, "course", "release", ASSIGNMENT, "--to-exchange"))
 
@@ -218,3 +219,26 @@ def test_a_students_kernel_cannot_read_solutions_gradebook_or_other_students(cla
     if memory.cgroup_kind():
         assert f"/{class_hub.layout.course_id}-hub/{me}" in seen["cgroup"], seen["cgroup"]
     assert seen["env"] == {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+MEMORY_PROBE = """
+import json, subprocess, sys
+def allocate(mib):
+    code = f"b = bytearray({{mib}} * 2**20)\\nfor i in range(0, len(b), 4096): b[i] = 1\\nprint('allocated')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return done.returncode, (done.stdout + done.stderr).strip()[-200:]
+print(json.dumps({{"within": allocate(200), "beyond": allocate({beyond_mib})}}))
+"""
+
+
+def test_a_users_memory_limit_stops_what_goes_beyond_it(class_hub):
+    limit_mib = float(class_hub.hub.memory_limit.rstrip("G")) * 1024
+    user = class_hub.spawn(class_hub.students[0])
+    probe = MEMORY_PROBE.format(beyond_mib=int(limit_mib * 1.25))
+    seen = json.loads(class_hub.execute(user, probe).strip().splitlines()[-1])
+    assert seen["within"] == [0, "allocated"], seen
+    if memory.cgroup_kind():
+        assert seen["beyond"][0] == -9, f"the cgroup's OOM killer should have stopped it: {seen}"
+    else:
+        assert seen["beyond"][0] == 1 and "MemoryError" in seen["beyond"][1], seen
+    assert user.request("GET", "api/status").status_code == 200, "the student's server died with the allocation"

@@ -30,6 +30,15 @@ PASSWORDS_FILE = "passwords.csv"
 PID_FILE = "jupyterhub.pid"
 # the Formgrader is shown in a Lab tab (an iframe): instructors' servers allow frames from the hub's origin
 INSTRUCTOR_FRAMES = {"headers": {"Content-Security-Policy": "frame-ancestors 'self'"}}
+# JupyterLab's defaults for everyone on the hub: no "get notified about Jupyter news?" toast (no internet here)
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def _write_lab_overrides(layout):
+    folder = os.path.join(layout.venv, "share", "jupyter", "lab", "settings")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "overrides.json"), "w") as handle:
+        json.dump(LAB_OVERRIDES, handle, indent=2)
 
 
 def _write_role_config(layout, settings, role):
@@ -76,6 +85,7 @@ def prepare(hub, course_root, settings, log=print):
     layout = hub.layout
     folders.prepare_state_dir(layout)
     environment = build_environment(course_root, layout.venv, log=log)
+    _write_lab_overrides(layout)
     gid = accounts.ensure_group(layout.instructor_group)
     created = accounts.ensure_accounts(hub.instructors, groups=(layout.instructor_group,))
     created.update(accounts.ensure_accounts(hub.students))
@@ -125,6 +135,8 @@ def start(hub, log_file=None):
     """Run JupyterHub for `hub` (prepared) and wait until it answers; returns the Popen.
 
     log_file: an open file for the hub's output (default: this process's stdout and stderr).
+    The hub gets a session of its own: a terminal's Ctrl-C reaches only `run_until_stopped`,
+    which stops it with the one SIGTERM that `stop` also sends.
     Raises RuntimeError when a hub of this course already runs, or it does not answer in time.
     """
     layout = hub.layout
@@ -139,6 +151,7 @@ def start(hub, log_file=None):
         env=env,
         stdout=log_file,
         stderr=subprocess.STDOUT if log_file else None,
+        start_new_session=True,
     )
     deadline = time.monotonic() + START_TIMEOUT_S
     while hub_version(layout) is None:
@@ -149,6 +162,28 @@ def start(hub, log_file=None):
             raise RuntimeError(f"JupyterHub did not answer at {layout.url} within {START_TIMEOUT_S} s")
         time.sleep(0.2)
     return process
+
+
+def run_until_stopped(hub, on_ready=print):
+    """Start the hub, call `on_ready(line)`, wait; Ctrl-C or SIGTERM to this process stops the hub.
+
+    Returns the hub's exit status.
+    """
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    running = start(hub)
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        on_ready(f"hub ready at {hub.layout.url}/ (Ctrl-C stops it): log in with the account's password")
+        running.wait()
+    except KeyboardInterrupt:
+        running.terminate()  # JupyterHub stops its servers, proxy and culler on SIGTERM
+        running.wait(timeout=STOP_TIMEOUT_S)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return running.returncode
 
 
 def stop(layout):
