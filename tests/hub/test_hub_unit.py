@@ -18,6 +18,7 @@ from course_lib.classroom.hub.config import (
     hub_config_text,
     write_hub_config,
 )
+from course_lib.classroom.hub.environment import package_digest, requirements_digest
 from course_lib.classroom.hub.layout import HubLayout, _course_toml
 from course_lib.classroom.hub.roster import Student, parse_instructors, read_roster
 
@@ -140,6 +141,31 @@ class _Section:
 
     def __setattr__(self, name, value):
         self._values[name] = value
+
+
+def test_config_loads_the_instructors_local_config_last(tmp_path):
+    hub = Hub(_layout(tmp_path), ("s1",), ("prof",))
+    os.makedirs(hub.layout.state_dir)
+    path = write_hub_config(hub)
+    loaded = []
+    namespace = {"get_config": lambda: _Config(), "load_subconfig": loaded.append}
+    exec(compile(Path(path).read_text(), path, "exec"), dict(namespace))
+    assert loaded == []
+    Path(hub.layout.state_file("local_config.py")).write_text("c.JupyterHub.authenticator_class = 'generic-oauth'\n")
+    exec(compile(Path(path).read_text(), path, "exec"), dict(namespace))
+    assert loaded == [hub.layout.state_file("local_config.py")]
+
+
+def test_environment_digests_do_not_depend_on_the_working_folder(tmp_path, monkeypatch):
+    repo = Path(__file__).resolve().parents[2]
+    digests = requirements_digest(str(repo)), package_digest(str(repo))
+    monkeypatch.chdir(tmp_path)
+    assert (requirements_digest(str(repo)), package_digest(str(repo))) == digests
+    (tmp_path / "course_lib").mkdir()
+    (tmp_path / "course_lib" / "x.py").write_text("x = 1\n")
+    first = package_digest(str(tmp_path))
+    (tmp_path / "course_lib" / "x.py").write_text("x = 2\n")
+    assert package_digest(str(tmp_path)) != first
 
 
 def test_secrets_are_generated_once_with_mode_0600(tmp_path):

@@ -20,17 +20,18 @@ REQUIREMENTS_STAMP = ".course-requirements.sha256"
 PACKAGE_STAMP = ".course-lib.sha256"
 
 
-def _digest(paths):
+def _digest(base, paths):
+    """SHA-256 over the names (relative to `base`) and contents of `paths`."""
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(os.path.relpath(path).encode() + b"\0")
+        digest.update(os.path.relpath(path, base).encode() + b"\0")
         with open(path, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()
 
 
 def requirements_digest(course_root):
-    return _digest(os.path.join(course_root, name) for name in REQUIREMENT_FILES)
+    return _digest(course_root, [os.path.join(course_root, name) for name in REQUIREMENT_FILES])
 
 
 def package_digest(course_root):
@@ -39,7 +40,7 @@ def package_digest(course_root):
     for folder, dirs, files in os.walk(os.path.join(course_root, "course_lib")):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         paths.extend(os.path.join(folder, f) for f in sorted(files) if not f.endswith(".pyc"))
-    return _digest(paths)
+    return _digest(course_root, paths)
 
 
 def _stamp(venv, name):
