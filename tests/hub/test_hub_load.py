@@ -176,7 +176,7 @@ def test_each_student_is_graded_once_with_the_score_their_answer_earns(taught):
     rows = _sheet(taught)
     students = [row["student_id"] for row in rows]
     assert sorted(students) == sorted(taught["hub"].students), "a student lost or graded twice"
-    scores = {row["student_id"]: (row["status"], float(row["score"])) for row in rows}
+    scores = {row["student_id"]: (row["status"], row["score"] and float(row["score"])) for row in rows}
     expected = {account: ("graded", float(KINDS[kind][0])) for account, kind in taught["kinds"].items()}
     assert scores == expected, taught["grade"]
 
