@@ -5,6 +5,7 @@ as their own user. The instructor's Nbgrader menu has the Formgrader, the studen
 The instructor releases a1_softmax with the `course` commands of the course environment (as
 in a Lab terminal); each student fetches it in the Assignments tab, edits the notebook (the
 answer cells, saved through the server's contents API as the student), validates and submits;
+the tab shows this course only (another course released on the same exchange is not listed);
 the instructor collects, grades and returns; each student fetches their feedback in the tab
 and it shows their own score. A student's kernel cannot read the solutions, the gradebook,
 the exchange's submissions or another student's home.
@@ -18,6 +19,7 @@ import re
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 from fixtures.students import solved
 from ui.lab import CHROMIUM, CHROMIUM_ARGS
@@ -25,6 +27,7 @@ from ui.lab import CHROMIUM, CHROMIUM_ARGS
 from course_lib.classroom.hub import memory
 
 ASSIGNMENT = "a1_softmax"
+OTHER_COURSE = "other202"
 MAX_SCORE = 10
 TIMEOUT_MS = 120_000
 # student 2 gets the softmax wrong: every test of softmax fails, the rest pass (one helper per test)
@@ -89,6 +92,15 @@ def _must(result):
     return result.stdout
 
 
+def _release_another_course(exchange):
+    """What another course on the same exchange released (the Assignments tab must not show it)."""
+    folder = exchange / OTHER_COURSE / "outbound" / "x1"
+    folder.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), folder / "x1.ipynb")
+    for path in (exchange / OTHER_COURSE, folder.parent, folder):
+        path.chmod(0o755)
+
+
 def _save_answers(user, notebook):
     """Save `notebook` (nbformat) over the fetched assignment through the student's own server."""
     path = f"api/contents/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
@@ -107,6 +119,7 @@ def test_a_class_releases_submits_grades_and_returns_through_the_hub(browser, cl
     expect(page.locator(".jp-DirListing-item", has_text="solutions")).to_be_visible(timeout=TIMEOUT_MS)
     page.screenshot(path=str(shots / "0-instructor-lab.png"))
     _must(class_hub.run_as(instructor, "course", "release", ASSIGNMENT, "--to-exchange"))
+    _release_another_course(class_hub.exchange)
 
     pages = {}
     for student in students:
@@ -121,8 +134,8 @@ def test_a_class_releases_submits_grades_and_returns_through_the_hub(browser, cl
         _open_assignment_list(page, class_hub, student)
         released = page.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)
         expect(released).to_contain_text("tnn101", timeout=TIMEOUT_MS)
-        courses = page.locator("#course_list_dropdown .dropdown-menu li").all_inner_texts()
-        assert [c.strip() for c in courses if c.strip()] in ([], ["tnn101"]), courses
+        expect(page.locator("#course_list_default")).to_have_text("tnn101")
+        assert OTHER_COURSE not in page.locator("#assignments").inner_text()
         page.screenshot(path=str(shots / f"{n}-1-released.png"))
         released.get_by_role("button", name="Fetch").click()
         fetched = page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).first
