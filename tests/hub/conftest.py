@@ -7,6 +7,8 @@ Fixtures (names stable: the load and fault tests build on them):
   removed when the module ends) and returns a ClassHub. Accounts are named
   `hubt<tag>i<n>` (instructors) and `hubt<tag>s<n>` (students), tag random per hub.
 * `class_hub`: `make_class_hub()`: one instructor and two students, shared by a module.
+* `hub_environment`: the skip/fail check and the course environment (its path), for tests
+  that start `course hub` themselves; `free_port_block()`: a port P with P .. P + 2 free.
 
 ClassHub (see its docstring) exposes: url, layout (HubLayout), hub (Hub), settings,
 instructor, instructors, students, passwords {account: password}, course_dir, exchange,
@@ -292,14 +294,26 @@ def _check_can_run():
 
 
 @pytest.fixture(scope="module")
-def make_class_hub():
-    """Factory of running class hubs (see the module docstring); everything is removed at module end."""
+def hub_environment():
+    """Skip (fail in CI) unless a hub can run here; builds (or reuses) the course environment; returns its path."""
     _check_can_run()
-    install_dir = HubLayout("tnn101", "/").install_dir
+    venv = HubLayout("tnn101", "/").venv
     try:
-        build_environment(str(REPO), os.path.join(install_dir, "venv"), log=lambda line: None)
+        build_environment(str(REPO), venv, log=lambda line: None)
     except RuntimeError as error:
         _unavailable(f"the course environment cannot be built: {error}")
+    return venv
+
+
+@pytest.fixture(scope="session")
+def free_port_block():
+    """A function returning a port P with P, P + 1 and P + 2 free on 127.0.0.1 (a hub's three ports)."""
+    return _free_port_block
+
+
+@pytest.fixture(scope="module")
+def make_class_hub(hub_environment):
+    """Factory of running class hubs (see the module docstring); everything is removed at module end."""
     made, cleanups = [], []
 
     def make(students=2, instructors=1):
