@@ -111,17 +111,19 @@ def _passwords(layout):
 
 
 def _hub_processes(layout):
-    """{name: RSS} of the hub's own processes: jupyterhub, the proxy, the idle culler."""
-    found = {}
+    """{name: RSS} of the hub's own processes: jupyterhub and its children, the proxy and the idle culler."""
+    config = layout.state_file("jupyterhub_config.py")
     for proc in psutil.process_iter(["cmdline"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if layout.state_dir in cmdline and "jupyterhub" in cmdline and "-f" in cmdline:
-            found["hub"] = proc.memory_info().rss
-        elif "configurable-http-proxy" in cmdline and str(layout.port + 1) in cmdline:
-            found["proxy"] = proc.memory_info().rss
-        elif "jupyterhub_idle_culler" in cmdline and str(layout.port) in " ".join(proc.environ().values()):
-            found["idle culler"] = proc.memory_info().rss
-    return found
+        if config in (proc.info["cmdline"] or []):
+            found = {"hub": proc.memory_info().rss}
+            for child in proc.children():
+                cmdline = " ".join(child.cmdline())
+                if "configurable-http-proxy" in cmdline:
+                    found["proxy"] = child.memory_info().rss
+                elif "jupyterhub_idle_culler" in cmdline:
+                    found["idle culler"] = child.memory_info().rss
+            return found
+    raise SystemExit(f"no running jupyterhub with {config}")
 
 
 def _cgroup_usage(layout, account):
@@ -227,7 +229,7 @@ def main(argv=None):
                 start = time.monotonic()
                 _rest.submit(user, course, ASSIGNMENT)
                 submit_s.append(time.monotonic() - start)
-            print(f"submit through the Assignments tab's API: {_summary(submit_s)} s")
+            print(f"submit through the Assignments tab's API: {_summary(submit_s, fmt='.2f')} s")
             for student in students:
                 _rest.stop_server(class_hub, student)
             start = time.monotonic()
