@@ -13,9 +13,9 @@ folder in /var/tmp), then measures, one after another:
   /user/<student>/lab (login, spawn, the OAuth hop; what a browser waits for before it
   draws Lab; about 1-3 s more in Chromium to render it);
 * with every student's server up and idle: RSS and PSS of each jupyterhub-singleuser, the
-  users' memory cgroups, a kernel's RSS bare and after importing the course's libraries,
+  users' memory cgroups, a kernel's RSS and PSS bare and after importing the course's libraries,
   and the hub's own processes (hub, proxy, idle culler);
-* students per GiB (an idle server plus one kernel with the course loaded), and how many
+* students per GiB (an idle server plus one kernel with the course loaded, both PSS), and how many
   fit on this machine's memory after the hub and a reserve for grading;
 * the class graded: the instructor releases a1_softmax, every student fetches and submits
   the reference answer through their server, the instructor collects, root grades with
@@ -56,15 +56,12 @@ ASSIGNMENT = "a1_softmax"
 MIB, GIB = 2**20, 2**30
 RESERVE_GIB = 2.0  # kept free on the machine for grading (two sandboxed kernels) and the system
 READY_TIMEOUT_S = 900  # a first `course hub` builds the course environment (minutes)
-KERNEL_RSS = """
-import resource
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+# the kernel's own RSS and PSS now (ru_maxrss would not do: it keeps the server's peak across fork and exec)
+KERNEL_MEMORY = """
+rollup = dict(line.split(":", 1) for line in open("/proc/self/smaps_rollup").read().splitlines()[1:])
+print(int(rollup["Rss"].split()[0]) * 1024, int(rollup["Pss"].split()[0]) * 1024)
 """
-KERNEL_RSS_WITH_COURSE = """
-import resource
-import numpy, matplotlib.pyplot, course_lib.layers, course_lib.solver, course_lib.gradcheck
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-"""
+KERNEL_MEMORY_WITH_COURSE = "import numpy, matplotlib.pyplot, course_lib.layers, course_lib.solver\n" + KERNEL_MEMORY
 
 
 def _course_hub(args, layout, *extra):
@@ -191,21 +188,21 @@ def main(argv=None):
             rss = [m.rss for m in servers.values()]
             pss = [m.pss for m in servers.values()]
             cgroups = [u for u in (_cgroup_usage(layout, s) for s in students) if u is not None]
-            bare = int(class_hub.execute(users[students[0]], KERNEL_RSS))
-            loaded = int(class_hub.execute(users[students[0]], KERNEL_RSS_WITH_COURSE))
+            bare = [int(n) for n in class_hub.execute(users[students[0]], KERNEL_MEMORY).split()]
+            loaded = [int(n) for n in class_hub.execute(users[students[0]], KERNEL_MEMORY_WITH_COURSE).split()]
             hub_rss = _hub_processes(layout)
             print(f"idle student server (jupyterhub-singleuser, Lab + nbgrader), RSS MiB: {_summary(rss, MIB, '.0f')}")
             print(f"idle student server, PSS MiB: {_summary(pss, MIB, '.0f')}")
             if cgroups:
                 print(f"users' memory cgroups (page cache included), MiB: {_summary(cgroups, MIB, '.0f')}")
             print(
-                f"a kernel's RSS: bare {bare / MIB:.0f} MiB; "
-                f"with numpy, matplotlib and course_lib {loaded / MIB:.0f} MiB"
+                f"a kernel, RSS/PSS MiB: bare {bare[0] / MIB:.0f}/{bare[1] / MIB:.0f}; "
+                f"with numpy, matplotlib and course_lib {loaded[0] / MIB:.0f}/{loaded[1] / MIB:.0f}"
             )
             print(
                 "the hub's processes, RSS MiB: " + ", ".join(f"{k} {v / MIB:.0f}" for k, v in sorted(hub_rss.items()))
             )
-            per_student = statistics.median(pss) + loaded
+            per_student = statistics.median(pss) + loaded[1]
             total = psutil.virtual_memory().total
             room = total - sum(hub_rss.values()) - RESERVE_GIB * GIB
             print(
