@@ -279,6 +279,11 @@ def add_hub_parser(subcommands):
     hub.add_argument("--idle-timeout", type=int, default=3600, help="seconds idle before a server stops (default 3600)")
     hub.add_argument("--state-dir", help="the hub's root-only state folder (default /var/lib/<course_id>-hub)")
     hub.add_argument("--course-dir", help="the instructors' course folder (default /srv/<course_id>-hub/course)")
+    hub.add_argument(
+        "--config-dir",
+        help="the servers' Jupyter configuration and the student edition, readable by all: one per running hub "
+        "(default /opt/<course_id>-hub)",
+    )
     action = hub.add_mutually_exclusive_group()
     action.add_argument("--setup", action="store_true", help="only build the shared course environment, then exit")
     action.add_argument("--stop", action="store_true", help="stop the running hub of this course")
@@ -289,7 +294,12 @@ def _hub_layout(args, settings):
     from course_lib.classroom.hub.layout import HubLayout
 
     return HubLayout(
-        settings.course_id, settings.exchange, args.port, state_dir=args.state_dir, course_dir=args.course_dir
+        settings.course_id,
+        settings.exchange,
+        args.port,
+        state_dir=args.state_dir,
+        course_dir=args.course_dir,
+        config_dir=args.config_dir,
     )
 
 

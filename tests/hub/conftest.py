@@ -331,6 +331,7 @@ def make_class_hub(hub_environment):
             _free_port_block(),
             state_dir=str(base / "state"),
             course_dir=str(base / "srv" / "course"),
+            config_dir=str(base / "config"),
             instructor_group=group,
         )
         hub = Hub(layout, student_names, instructor_names)

@@ -42,7 +42,7 @@ def hub_command(hub_environment, free_port_block):
     argv = [sys.executable, "-m", "course_lib.cli", "hub", "--roster", str(base / "roster.csv")]
     argv += ["--instructors", instructor, "--port", str(port), "--course", str(REPO)]
     argv += ["--exchange", str(folders["exchange"]), "--state-dir", str(folders["state"])]
-    argv += ["--course-dir", str(folders["course"])]
+    argv += ["--course-dir", str(folders["course"]), "--config-dir", str(base / "config")]
     group_existed = GROUP in {g.gr_name for g in grp.getgrall()}
     try:
         yield argv, folders, port, (instructor, student)

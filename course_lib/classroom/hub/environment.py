@@ -10,6 +10,7 @@ Building takes minutes (PyTorch); it is reused while the requirements are unchan
 only course_lib is reinstalled when just the course's code changed.
 """
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -77,6 +78,15 @@ def build_environment(course_root, venv, python=SYSTEM_PYTHON, log=print):
     last lines) when an install fails, or when `python` is missing or not executable by others.
     """
     _check_python(python)
+    os.makedirs(os.path.dirname(venv), exist_ok=True)
+    os.chmod(os.path.dirname(venv), 0o755)
+    # one builder at a time (two test workers, or two `course hub` starts); the second then reuses
+    with open(os.path.join(os.path.dirname(venv), ".venv.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(course_root, venv, python, log)
+
+
+def _build(course_root, venv, python, log):
     course_root = os.path.abspath(course_root)
     requirements, package = requirements_digest(course_root), package_digest(course_root)
     pip = [os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet"]
@@ -89,8 +99,6 @@ def build_environment(course_root, venv, python=SYSTEM_PYTHON, log=print):
         _make_read_only(venv)
         return "course_lib reinstalled"
     log(f"course environment {venv}: installing (a few minutes the first time)")
-    os.makedirs(os.path.dirname(venv), exist_ok=True)
-    os.chmod(os.path.dirname(venv), 0o755)
     _run([python, "-m", "venv", "--clear", venv], f"creating the virtualenv {venv}")
     requirement_args = ["-r", os.path.join(course_root, "requirements.txt")]
     requirement_args += ["-r", os.path.join(course_root, "requirements-hub.txt")]

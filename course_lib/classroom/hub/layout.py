@@ -6,6 +6,7 @@ For course id C (course.toml; default tnn101), stated here once:
     /opt/C-hub/jupyter/student/   Jupyter configuration of students' servers (no instructor tools)
     /opt/C-hub/jupyter/instructor/  ... of instructors' servers (Formgrader, Create Assignment)
     /opt/C-hub/student-edition/   the student edition each new student's home gets a copy of
+                                  (these two: the config folder, --config-dir; one per running hub)
     /var/lib/C-hub/               the hub's state, root only (0700; files 0600): configuration,
                                   cookie secret, admin API token, user database, passwords of
                                   accounts it created, logs
@@ -37,13 +38,17 @@ STATE_MODE = 0o700
 class HubLayout:
     """The folders, ports and instructors' unix group of one course's hub.
 
-    Empty fields take the defaults of the module docstring, from the course id.
+    Empty fields take the defaults of the module docstring, from the course id. install_dir
+    holds the course environment (shared by every hub of the course on this machine);
+    config_dir (default: install_dir) the Jupyter configuration and the student edition,
+    which name this hub's exchange: two hubs running at once need two config folders.
     """
 
     course_id: str
     exchange: str
     port: int = 8000
     install_dir: str = ""
+    config_dir: str = ""
     state_dir: str = ""
     course_dir: str = ""
     instructor_group: str = ""
@@ -55,6 +60,7 @@ class HubLayout:
             "state_dir": f"/var/lib/{self.course_id}-hub",
             "course_dir": f"/srv/{self.course_id}-hub/course",
         }
+        defaults["config_dir"] = self.config_dir or defaults["install_dir"]
         for name, default in defaults.items():
             object.__setattr__(self, name, os.path.abspath(getattr(self, name) or default))
         if not isinstance(self.port, int) or not 1 <= self.port <= 65533:
@@ -70,11 +76,11 @@ class HubLayout:
 
     def jupyter_config(self, role):
         """The Jupyter configuration folder of `role` ("student" or "instructor")."""
-        return os.path.join(self.install_dir, "jupyter", role)
+        return os.path.join(self.config_dir, "jupyter", role)
 
     @property
     def edition(self):
-        return os.path.join(self.install_dir, "student-edition")
+        return os.path.join(self.config_dir, "student-edition")
 
     @property
     def url(self):
@@ -149,6 +155,8 @@ def prepare_course_dir(layout, course_root, owner, gid):
 
 def prepare_edition(layout, course_root, settings):
     """(Re)build the student edition under layout.edition from the course (root-owned, readable by all)."""
+    os.makedirs(layout.config_dir, exist_ok=True)
+    os.chmod(layout.config_dir, 0o755)
     partial = layout.edition + ".partial"
     shutil.rmtree(partial, ignore_errors=True)
     build_student_edition(course_root, partial, settings=settings)
