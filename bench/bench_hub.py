@@ -78,6 +78,8 @@ def _course_hub(args, layout, *extra):
         layout.state_dir,
         "--course-dir",
         layout.course_dir,
+        "--config-dir",
+        layout.config_dir,
         *extra,
     ]
     return command
@@ -161,6 +163,7 @@ def main(argv=None):
         _free_port_block(),
         state_dir=str(base / "state"),
         course_dir=str(base / "srv" / "course"),
+        config_dir=str(base / "config"),  # its own Jupyter configuration: other hubs may run meanwhile
     )
     group_existed = layout.instructor_group in {g.gr_name for g in grp.getgrall()}
     running = None
