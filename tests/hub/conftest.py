@@ -42,7 +42,7 @@ import pytest
 import requests
 
 from course_lib import ONE_THREAD_ENV
-from course_lib.classroom.hub import accounts, process
+from course_lib.classroom.hub import accounts, memory, process
 from course_lib.classroom.hub.config import Hub, read_admin_token
 from course_lib.classroom.hub.environment import SYSTEM_PYTHON, build_environment
 from course_lib.classroom.hub.layout import HubLayout
@@ -354,6 +354,10 @@ def make_class_hub(hub_environment):
                 class_hub.stop()
         for base, names, group in cleanups:
             accounts.remove_accounts(names, groups=(group,))
+            for name in names:  # a server killed from outside (fault tests) leaves its cgroup behind
+                folder = memory.cgroup_folder(HubLayout("tnn101", "/").cgroup_group, name)
+                if folder and os.path.isdir(folder):
+                    memory.remove_user_cgroup(os.path.join(folder, "cgroup.procs"))
             shutil.rmtree(base, ignore_errors=True)
 
 

@@ -110,7 +110,7 @@ def hub_config_text(hub):
         f"c.CourseSpawner.student_folder = {course!r}",
         f"c.CourseSpawner.student_config = {layout.jupyter_config('student')!r}",
         f"c.CourseSpawner.instructor_config = {layout.jupyter_config('instructor')!r}",
-        f"c.CourseSpawner.cgroup_group = {layout.course_id + '-hub'!r}",
+        f"c.CourseSpawner.cgroup_group = {layout.cgroup_group!r}",
         f"c.Spawner.mem_limit = {hub.memory_limit!r}",
         f"c.Spawner.cmd = [{os.path.join(venv_bin, 'jupyterhub-singleuser')!r}]",
         "c.Spawner.default_url = '/lab'",

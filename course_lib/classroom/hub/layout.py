@@ -83,6 +83,11 @@ class HubLayout:
         return os.path.join(self.config_dir, "student-edition")
 
     @property
+    def cgroup_group(self):
+        """The parent of the users' memory cgroups (course_lib.classroom.hub.memory)."""
+        return f"{self.course_id}-hub"
+
+    @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 

@@ -41,6 +41,14 @@ def enforcement(root=CGROUP_ROOT):
     return "RLIMIT_AS on each process (no writable memory cgroup here)"
 
 
+def cgroup_folder(group, user, root=CGROUP_ROOT):
+    """The folder of the memory cgroup <group>/<user> on this machine (existing or not), or None without cgroups."""
+    kind = cgroup_kind(root)
+    if kind is None:
+        return None
+    return os.path.join(root, group, user) if kind == "cgroup v2" else os.path.join(root, "memory", group, user)
+
+
 def user_cgroup(group, user, limit_bytes, root=CGROUP_ROOT):
     """Create (or reuse) the memory cgroup <group>/<user> limited to `limit_bytes`.
 
@@ -50,14 +58,13 @@ def user_cgroup(group, user, limit_bytes, root=CGROUP_ROOT):
     kind = cgroup_kind(root)
     if kind is None:
         return None
+    folder = cgroup_folder(group, user, root)
     if kind == "cgroup v2":
-        parent = os.path.join(root, group)
+        parent = os.path.dirname(folder)
         os.makedirs(parent, exist_ok=True)
         with open(os.path.join(parent, "cgroup.subtree_control"), "w") as handle:
             handle.write("+memory")
-        folder, limit_file = os.path.join(parent, user), "memory.max"
-    else:
-        folder, limit_file = os.path.join(root, "memory", group, user), "memory.limit_in_bytes"
+    limit_file = "memory.max" if kind == "cgroup v2" else "memory.limit_in_bytes"
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, limit_file), "w") as handle:
         handle.write(str(int(limit_bytes)))
