@@ -50,6 +50,8 @@ from course_lib.grading.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 PREFIX = "hubt"
+# the course the test hubs serve: this repository, with its course.toml
+COURSE_ID = Settings.load(str(REPO)).course_id
 SPAWN_TIMEOUT_S = 90
 KERNEL_TIMEOUT_S = 60
 
@@ -297,7 +299,7 @@ def _check_can_run():
 def hub_environment():
     """Skip (fail in CI) unless a hub can run here; builds (or reuses) the course environment; returns its path."""
     _check_can_run()
-    venv = HubLayout("tnn101", "/").venv
+    venv = HubLayout(COURSE_ID, "/").venv
     try:
         build_environment(str(REPO), venv, log=lambda line: None)
     except RuntimeError as error:
@@ -355,7 +357,7 @@ def make_class_hub(hub_environment):
         for base, names, group in cleanups:
             accounts.remove_accounts(names, groups=(group,))
             for name in names:  # a server killed from outside (fault tests) leaves its cgroup behind
-                folder = memory.cgroup_folder(HubLayout("tnn101", "/").cgroup_group, name)
+                folder = memory.cgroup_folder(HubLayout(COURSE_ID, "/").cgroup_group, name)
                 if folder and os.path.isdir(folder):
                     memory.remove_user_cgroup(os.path.join(folder, "cgroup.procs"))
             shutil.rmtree(base, ignore_errors=True)

@@ -147,8 +147,8 @@ def test_a_class_releases_submits_grades_and_returns_through_the_hub(browser, cl
         page = pages[student]
         _open_assignment_list(page, class_hub, student)
         released = page.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)
-        expect(released).to_contain_text("tnn101", timeout=TIMEOUT_MS)
-        expect(page.locator("#course_list_default")).to_have_text("tnn101")
+        expect(released).to_contain_text(class_hub.settings.course_id, timeout=TIMEOUT_MS)
+        expect(page.locator("#course_list_default")).to_have_text(class_hub.settings.course_id)
         assert OTHER_COURSE not in page.locator("#assignments").inner_text()
         page.screenshot(path=str(shots / f"{n}-1-released.png"))
         released.get_by_role("button", name="Fetch").click()
@@ -236,7 +236,7 @@ def test_a_students_kernel_cannot_read_solutions_gradebook_or_other_students(cla
         "the other student's notebook": class_hub.layout.student_folder(f"/home/{other}") + "/README.md",
         "the hub's state": class_hub.layout.state_dir,
         "the hub's admin token": class_hub.layout.state_file("admin-api-token"),
-        "the exchange's submissions": str(class_hub.exchange / "tnn101" / "inbound"),
+        "the exchange's submissions": str(class_hub.exchange / class_hub.settings.course_id / "inbound"),
     }
     user = class_hub.spawn(me)
     probe = ISOLATION_PROBE.format(paths=json.dumps(list(secret.values())))

@@ -23,10 +23,11 @@ import pytest
 
 from course_lib.classroom.hub import accounts
 from course_lib.classroom.hub.layout import HubLayout
+from course_lib.grading.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 300  # the first start may reinstall course_lib into the course environment
-GROUP = HubLayout("tnn101", "/").instructor_group
+GROUP = HubLayout(Settings.load(str(REPO)).course_id, "/").instructor_group
 
 
 @pytest.fixture
