@@ -320,6 +320,8 @@ def _run_hub(args):
             return [f"course environment {layout.venv}: {build_environment(args.course, layout.venv)}"]
         if not args.roster:
             raise ValueError("--roster: name the class list (a CSV with a student_id column)")
+        if process.running_pid(layout):
+            raise RuntimeError(f"the hub of {layout.course_id} already runs; stop it first with `course hub --stop`")
         students = read_roster(args.roster)
         instructors = parse_instructors(args.instructors, students)
         hub = Hub(
