@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test release clean
+.PHONY: lab test release hub-setup clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(BIN)/.installed
 
 release: $(BIN)/.installed
 	$(BIN)/course release
+
+# The class hub's shared course environment (/opt/<course_id>-hub/venv, from /usr/bin/python3), as root:
+# `sudo make hub-setup` once, then `sudo .venv/bin/course hub --roster ...` (README: A class on JupyterHub).
+hub-setup: $(BIN)/.installed
+	$(BIN)/course hub --setup
 
 clean:
 	rm -rf $(VENV)

@@ -24,6 +24,7 @@ def build_parser():
     add_return_parser(subcommands)
     add_grades_parser(subcommands)
     add_submit_parser(subcommands)
+    add_hub_parser(subcommands)
     add_train_convnet_parser(subcommands)
     return parser
 
@@ -256,6 +257,85 @@ def _run_submit(args):
         return []
 
     return _run("submit", action)
+
+
+def add_hub_parser(subcommands):
+    hub = subcommands.add_parser(
+        "hub",
+        help="run the class on a JupyterHub on this machine (as root): one account per student",
+        description="Start a JupyterHub for the students of ROSTER and the INSTRUCTORS, on 127.0.0.1:PORT, until "
+        "Ctrl-C or `course hub --stop`. Creates missing unix accounts (homes 0700; new accounts' passwords go to "
+        "the state folder's passwords.csv, 0600), the shared course environment, the instructors' course folder, "
+        "each student's copy of the student edition and the exchange. Log in with the unix account's password "
+        "(PAM). Stopping keeps the exchange, submissions, gradebook and homes; starting again finds them. "
+        "Where everything lives: course_lib/classroom/hub/layout.py and the README.",
+    )
+    hub.add_argument("--roster", metavar="CSV", help="the class list: a CSV with a student_id column")
+    hub.add_argument("--instructors", metavar="NAMES", help="instructor account names, comma-separated")
+    hub.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; also uses the next 2)")
+    hub.add_argument("--course", default=".", help=COURSE_HELP)
+    hub.add_argument("--exchange", metavar="DIR", help=EXCHANGE_HELP)
+    hub.add_argument("--memory-limit", default="2G", help="memory of each user's server and kernels (default 2G)")
+    hub.add_argument("--idle-timeout", type=int, default=3600, help="seconds idle before a server stops (default 3600)")
+    hub.add_argument("--state-dir", help="the hub's root-only state folder (default /var/lib/<course_id>-hub)")
+    hub.add_argument("--course-dir", help="the instructors' course folder (default /srv/<course_id>-hub/course)")
+    hub.add_argument(
+        "--config-dir",
+        help="the servers' Jupyter configuration and the student edition, readable by all: one per running hub "
+        "(default /opt/<course_id>-hub)",
+    )
+    action = hub.add_mutually_exclusive_group()
+    action.add_argument("--setup", action="store_true", help="only build the shared course environment, then exit")
+    action.add_argument("--stop", action="store_true", help="stop the running hub of this course")
+    hub.set_defaults(run=_run_hub)
+
+
+def _hub_layout(args, settings):
+    from course_lib.classroom.hub.layout import HubLayout
+
+    return HubLayout(
+        settings.course_id,
+        settings.exchange,
+        args.port,
+        state_dir=args.state_dir,
+        course_dir=args.course_dir,
+        config_dir=args.config_dir,
+    )
+
+
+def _run_hub(args):
+    from course_lib.classroom.hub import process
+    from course_lib.classroom.hub.config import Hub
+    from course_lib.classroom.hub.environment import build_environment
+    from course_lib.classroom.hub.roster import parse_instructors, read_roster
+
+    def action():
+        settings = _settings(args)
+        layout = _hub_layout(args, settings)
+        if args.stop:
+            return [f"hub of {layout.course_id} " + ("stopped" if process.stop(layout) else "was not running")]
+        if args.setup:
+            if os.geteuid() != 0:
+                raise RuntimeError("course hub --setup must run as root: the course environment is root-owned")
+            return [f"course environment {layout.venv}: {build_environment(args.course, layout.venv)}"]
+        if not args.roster:
+            raise ValueError("--roster: name the class list (a CSV with a student_id column)")
+        if process.running_pid(layout):
+            raise RuntimeError(f"the hub of {layout.course_id} already runs; stop it first with `course hub --stop`")
+        students = read_roster(args.roster)
+        instructors = parse_instructors(args.instructors, students)
+        hub = Hub(
+            layout,
+            tuple(s.student_id for s in students),
+            instructors,
+            memory_limit=args.memory_limit,
+            idle_timeout=args.idle_timeout,
+        )
+        print("\n".join(process.prepare(hub, args.course, settings)), flush=True)
+        process.run_until_stopped(hub, on_ready=lambda line: print(line, flush=True))
+        return [f"hub stopped; exchange {layout.exchange}, course folder {layout.course_dir} and homes kept"]
+
+    return _run("hub", action)
 
 
 def add_train_convnet_parser(subcommands):
