@@ -99,7 +99,8 @@ def _archive_all(settings, assignment):
 class CheckedCollect(ExchangeCollect):
     """nbgrader's collect of each student's latest submission, refusing (and listing in `rejected`)
     the folders of the inbound box whose name is not a valid student id or an nbgrader time,
-    or whose owner is not the student they name. A refused folder never hides a good one.
+    whose owner is not the student they name, or that a submit cut short left incomplete
+    (a server killed in the middle of it). A refused folder never hides a good one.
     """
 
     def init_src(self):
@@ -141,6 +142,9 @@ class CheckedCollect(ExchangeCollect):
         owner = _owner(path)
         if self.check_owner and owner != parts[0]:
             raise ValueError(f"names student {parts[0]!r} but was submitted by user {owner!r}")
+        if not os.path.isfile(os.path.join(path, "timestamp.txt")):
+            # nbgrader's submit writes timestamp.txt after copying every file: without it the copy was cut short
+            raise ValueError("is incomplete (no timestamp.txt): its submit was interrupted before it finished")
         return {"username": parts[0], "filename": name, "timestamp": timestamp}
 
 
