@@ -164,6 +164,12 @@ def add_grade_parser(subcommands):
         "--submissions", help="folder with one subfolder per student (default: the course folder's submitted/)"
     )
     grade.add_argument("--out", help="course folder the results go to (default: the class folder, see course.toml)")
+    grade.add_argument(
+        "--student",
+        action="append",
+        metavar="ID",
+        help="re-grade only this student (repeatable); everyone else's results stay as they are",
+    )
     grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
     grade.add_argument("--course", default=".", help=COURSE_HELP)
     grade.add_argument("--source", help=f"source notebooks folder {_default('source_directory')}")
@@ -186,7 +192,9 @@ def _run_grade(args):
             notebook_timeout=args.timeout,
             memory_gib=args.memory_gib,
         )
-        _, summary = grade(args.assignment, settings, args.submissions, out_dir=args.out, jobs=args.jobs)
+        _, summary = grade(
+            args.assignment, settings, args.submissions, out_dir=args.out, jobs=args.jobs, students=args.student
+        )
         return [summary]
 
     return _run("grade", action)

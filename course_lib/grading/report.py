@@ -46,18 +46,26 @@ class StudentResult:
         return replace(self, score=None, status="missing", detail=detail, autograded=[], feedback=[])
 
 
-def write_csv(results, path):
-    """Write the grade sheet (CSV_COLUMNS, one row per student) atomically to `path`."""
+def write_csv(results, path, keep_others=False):
+    """Write the grade sheet (CSV_COLUMNS, one row per student) atomically to `path`.
+
+    keep_others: keep the rows an earlier sheet at `path` has for students not in `results`.
+    """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    rows = {}
+    if keep_others and os.path.isfile(path):
+        with open(path, newline="") as sheet:
+            rows = {row["student_id"]: [row[c] for c in CSV_COLUMNS] for row in csv.DictReader(sheet)}
+    for r in results:
+        score = "" if r.score is None else f"{r.score:g}"
+        max_score = "" if r.max_score is None else f"{r.max_score:g}"
+        late = f"{r.hours_late:.1f} h" if r.late else ""
+        rows[r.student_id] = [r.student_id, r.assignment, score, max_score, r.status, late, r.submitted_at, r.detail]
     partial = f"{path}.partial"
     with open(partial, "w", newline="") as sheet:
         writer = csv.writer(sheet)
         writer.writerow(CSV_COLUMNS)
-        for r in sorted(results, key=lambda r: r.student_id):
-            score = "" if r.score is None else f"{r.score:g}"
-            max_score = "" if r.max_score is None else f"{r.max_score:g}"
-            late = f"{r.hours_late:.1f} h" if r.late else ""
-            writer.writerow([r.student_id, r.assignment, score, max_score, r.status, late, r.submitted_at, r.detail])
+        writer.writerows(row for _, row in sorted(rows.items()))
     os.replace(partial, path)
 
 
