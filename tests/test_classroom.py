@@ -9,8 +9,11 @@ counts the kinds tried across the class-loop tests.
 """
 
 import csv
+import datetime
+import json
 import os
 import stat
+import zipfile
 
 import nbformat
 import pytest
@@ -19,10 +22,15 @@ from fixtures.submission_zips import bulk_bytes, submission_bytes
 
 from course_lib import cli
 from course_lib.classroom.exchange import ExchangeError, check_exchange
+from course_lib.classroom.lms import MAX_INNER_ZIP_BYTES, MAX_SUBMISSION_BYTES
+from course_lib.classroom.submit import submit
 from course_lib.grading.release import generate
 from course_lib.grading.settings import Settings, check_student_id
 
 DUE = "2026-03-01T12:00:00Z"
+# zeros that deflate to about 50 kB: 51 MiB inside a submission zip, 52 MiB as a "zip" in a bulk download
+BOMB = b"\0" * (MAX_SUBMISSION_BYTES + 1024**2)
+INNER_BOMB = b"\0" * (MAX_INNER_ZIP_BYTES + 1024**2)
 ON_TIME, LATE = "2026-03-01T11:00:00Z", "2026-03-02T13:00:00Z"  # LATE: 25 h late, two started days
 
 
@@ -59,9 +67,24 @@ def _bad_zips(released):
         "other-course.zip": (_zip("oscar", "correct", released, manifest={"course_id": "cs101"}), "is for course"),
         "no-manifest.zip": (_zip("nina", "correct", released, drop_manifest=True), "has no manifest.json"),
         "bad-json.zip": (_zip("jo", "correct", released, raw_manifest="{not json"), "is not UTF-8 JSON"),
-        "bad-time.zip": (_zip("tim", "correct", released, manifest={"submitted_at": "yesterday"}), "submitted_at"),
         "unlisted.zip": (_zip("una", "correct", released, extra={"toy/x.py": b"1"}), "does not list: toy/x.py"),
-        "slip.zip": (_zip("sly", "correct", released, extra={"../../evil.py": b"1"}), "leave its folder"),
+        "slip.zip": (
+            _zip("sly", "correct", released, extra={"../../evil.py": b"1"}),
+            "has member names that leave its folder (zip slip): ../../evil.py",
+        ),
+        "absolute.zip": (
+            _zip("abe", "correct", released, extra={"/tmp/evil.py": b"1"}),
+            "has member names that leave its folder (zip slip): /tmp/evil.py",
+        ),
+        "bomb.zip": (
+            _zip("bo", "correct", released, extra={"toy/data.bin": BOMB}),
+            "unpacks to 51 MiB, more than the 50 MiB a submission may hold (a zip bomb?): not unpacked",
+        ),
+        # a zip named as ana's whose manifest says mallory
+        "ana-toy-2.zip": (
+            _zip("mallory", "correct", released),
+            "manifest.json names student 'mallory', but the file name says 'ana'",
+        ),
     }
 
 
@@ -83,7 +106,10 @@ def lms_run(toy, tmp_path_factory):
             {
                 "lee_4412_88012_lee-toy.zip": _zip("lee", "correct", released, when=LATE),
                 "index.html": b"<html>LMS listing</html>",
-            }
+                "../../outside-toy.zip": _zip("outside", "correct", released),
+                "huge_1_huge-toy.zip": INNER_BOMB,
+            },
+            compression=zipfile.ZIP_DEFLATED,
         )
     )
     outputs = {}
@@ -130,8 +156,85 @@ def test_every_bad_zip_is_named_with_its_reason_and_the_good_ones_are_collected(
 def test_a_bulk_download_is_unpacked_and_its_stray_files_reported(lms_run):
     code, text = lms_run["bulk"]
     assert code == 0, text
-    assert "bulk.zip!index.html: is not a zip file" in text
-    assert "lee: submitted 2026-03-02T13:00:00Z, late by 25.0 h" in text
+    lines = text.splitlines()
+    assert "  lee: submitted 2026-03-02T13:00:00Z, late by 25.0 h" in lines
+    assert lines[lines.index("could not use 3:") :] == [
+        "could not use 3:",
+        "  bulk.zip!index.html: is not a zip file",
+        "  bulk.zip!../../outside-toy.zip: has a member name that leaves its folder (zip slip): not read",
+        "  bulk.zip!huge_1_huge-toy.zip: huge_1_huge-toy.zip unpacks to 52 MiB, more than 51 MiB: "
+        "not a submission zip (a zip bomb?), not read",
+    ]
+    assert not (lms_run["root"] / "submitted" / "outside").exists()
+
+
+def _download(folder, name, data, when):
+    """Write a downloaded zip whose file time is `when` (an aware datetime); returns its path."""
+    path = folder / name
+    path.write_bytes(data)
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    return path
+
+
+def test_a_manifest_time_that_is_invalid_or_after_the_download_gives_way_to_the_download_time(toy, tmp_path):
+    _, _, released = toy
+    root = tmp_path / "course"
+    course.write_source(root / "solutions")
+    downloaded = datetime.datetime(2026, 3, 1, 10, 30, tzinfo=datetime.timezone.utc)
+    zips = tmp_path / "zips"
+    zips.mkdir()
+    _download(zips, "tim-toy.zip", _zip("tim", "correct", released, manifest={"submitted_at": "yesterday"}), downloaded)
+    _download(zips, "fay-toy.zip", _zip("fay", "correct", released, when="2099-01-01T00:00:00Z"), downloaded)
+    _download(zips, "upload.zip", _zip("gus", "correct", released, when="2026-03-01T10:29:00Z"), downloaded)
+    code, text = _cli(["collect", course.ASSIGNMENT, "--from-zips", str(zips), "--course", str(root)])
+    assert code == 0, text
+    lines = [line for line in text.splitlines() if not line.startswith("warning: ")]
+    assert lines == [
+        f"collected 3 submission(s) of toy into {root / 'submitted'}",
+        "  fay: submitted 2026-03-01T10:30:00Z",
+        "  gus: submitted 2026-03-01T10:29:00Z",
+        "  tim: submitted 2026-03-01T10:30:00Z",
+        "  note: fay-toy.zip: manifest.json submitted_at 2099-01-01T00:00:00Z is after the file was downloaded "
+        "(2026-03-01T10:30:00Z): the download's time 2026-03-01T10:30:00Z counts instead",
+        "  note: tim-toy.zip: manifest.json submitted_at 'yesterday' is not UTC ISO 8601 ending in Z: the download's "
+        "time 2026-03-01T10:30:00Z counts instead",
+        "  note: upload.zip: its name does not say whose it is: student gus from manifest.json",
+    ]
+    stamp = (root / "submitted" / "tim" / course.ASSIGNMENT / "timestamp.txt").read_text()
+    assert stamp == "2026-03-01 10:30:00.000000 UTC"
+
+
+def test_a_zip_written_by_course_submit_is_collected_and_graded_privately(toy, tmp_path, monkeypatch, capsys):
+    _, _, released = toy
+    student = tmp_path / "student"
+    (student / "assignments" / course.ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(course.submission("correct", released), student / "assignments" / course.ASSIGNMENT / "toy.ipynb")
+    said = []
+    upload = submit(course.ASSIGNMENT, student_id="sam", out=str(tmp_path), course_root=str(student), say=said.append)
+    estimate = "Estimated score: at most 4 of 4 points (the hidden tests, run at grading, can still take points off)"
+    assert said[-2] == estimate
+    with zipfile.ZipFile(upload) as archive:
+        submitted_at = json.loads(archive.read("manifest.json"))["submitted_at"]
+    root = tmp_path / "course"
+    course.write_source(root / "solutions")
+    root.chmod(0o755)
+    code, text = _cli(["collect", course.ASSIGNMENT, "--from-zips", upload, "--course", str(root)])
+    assert code == 0, text
+    warning = (
+        f"warning: {root} is readable by every user of this machine (mode 755); it holds the class's submissions "
+        f"and grades: chmod o-rwx {root}"
+    )
+    assert text.splitlines() == [
+        f"collected 1 submission(s) of toy into {root / 'submitted'}",
+        f"  sam: submitted {submitted_at}",
+        warning,
+    ]
+    code, text = _cli(["grade", course.ASSIGNMENT, "--course", str(root)])
+    assert code == 0, text
+    assert _rows(root / "grades" / f"{course.ASSIGNMENT}.csv")[("sam", course.ASSIGNMENT)]["score"] == "4"
+    assert warning in text.splitlines()
+    created = [p for p in root.rglob("*") if not p.is_relative_to(root / "solutions")]
+    assert {str(p.relative_to(root)) for p in created if p.stat().st_mode & 0o077} == set()
 
 
 def test_a_resubmission_counts_and_the_earlier_one_is_kept(lms_run):

@@ -23,8 +23,9 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 
 from course_lib.classroom.exchange import check_exchange, course_api, outcome_error
 from course_lib.classroom.lms import read_submissions
+from course_lib.grading.files import exposure_warnings, make_private, private_umask
 from course_lib.grading.release import check_assignments
-from course_lib.grading.settings import check_student_id
+from course_lib.grading.settings import check_student_id, utc_text
 
 # nbgrader's timestamp.txt format (Exchange.timestamp_format, in UTC)
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
@@ -32,12 +33,18 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
 
 @dataclass
 class CollectReport:
-    """What a collect run did: collected [(student, submitted_at, hours late)], kept, rejected [(what, why)]."""
+    """What a collect run did: collected [(student, submitted_at, hours late)], kept, rejected [(what, why)].
+
+    notes: what the instructor should know about a submission that was used (where its time came from).
+    warnings: a class folder or gradebook that every user can read.
+    """
 
     assignment: str
     collected: list = field(default_factory=list)
     kept: list = field(default_factory=list)
     rejected: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
 
     def lines(self, settings):
         due = settings.due_date(self.assignment)
@@ -49,10 +56,12 @@ class CollectReport:
             lines.append(f"  {student}: submitted {when}{late}")
         for line in self.kept:
             lines.append(f"  kept: {line}")
+        for line in self.notes:
+            lines.append(f"  note: {line}")
         if self.rejected:
             lines.append(f"could not use {len(self.rejected)}:")
             lines.extend(f"  {what}: {why}" for what, why in self.rejected)
-        return lines
+        return lines + self.warnings
 
 
 def submitted_root(settings):
@@ -161,20 +170,27 @@ def collect_from_exchange(settings, assignment):
 
     check_assignments(settings, [assignment])
     check_exchange(settings.exchange)
-    _archive_all(settings, assignment)
-    api = course_api(settings)
-    with temp_attrs(api.coursedir, assignment_id=assignment):
-        app = CheckedCollect(coursedir=api.coursedir, authenticator=api.authenticator, parent=api)
-        app.update = True
-        outcome = capture_log(app)
+    with private_umask():
+        _archive_all(settings, assignment)
+        api = course_api(settings)
+        with temp_attrs(api.coursedir, assignment_id=assignment):
+            app = CheckedCollect(coursedir=api.coursedir, authenticator=api.authenticator, parent=api)
+            app.update = True
+            outcome = capture_log(app)
+    # nbgrader copies the modes of the students' files from the exchange
+    make_private(submitted_root(settings))
     if not outcome["success"]:
         raise RuntimeError(f"nbgrader could not collect {assignment}: {outcome_error(outcome)}")
-    report = CollectReport(assignment, rejected=list(getattr(app, "rejected", [])))
+    report = CollectReport(assignment, rejected=list(getattr(app, "rejected", [])), warnings=_warnings(settings))
     for record in sorted(getattr(app, "src_records", []), key=lambda r: r["username"]):
         when = record["timestamp"].replace(tzinfo=datetime.timezone.utc)
-        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = utc_text(when)
         report.collected.append((record["username"], stamp, _hours_late(settings, assignment, when)))
     return report
+
+
+def _warnings(settings):
+    return exposure_warnings(settings.class_root, settings.gradebook_path)
 
 
 def _write_submission(folder, submission, when):
@@ -199,7 +215,15 @@ def collect_from_zips(settings, assignment, path):
     """
     check_assignments(settings, [assignment])
     found, rejected = read_submissions(path, settings, assignment)
-    report = CollectReport(assignment, rejected=[(r.name, r.reason) for r in rejected])
+    report = CollectReport(assignment, rejected=[(r.name, r.reason) for r in rejected], warnings=_warnings(settings))
+    report.notes = [f"{s.name}: {note}" for s in found for note in s.notes]
+    with private_umask():
+        _collect_latest(settings, assignment, found, report)
+    return report
+
+
+def _collect_latest(settings, assignment, found, report):
+    """Archive every zip submission in `found` and put each student's latest in submitted/ (see collect_from_zips)."""
     by_student = {}
     for submission in found:
         by_student.setdefault(submission.student_id, []).append(submission)
@@ -226,4 +250,3 @@ def collect_from_zips(settings, assignment, path):
             continue
         _write_submission(folder, latest, when)
         report.collected.append((student, latest.submitted_at, _hours_late(settings, assignment, when)))
-    return report

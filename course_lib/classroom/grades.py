@@ -10,6 +10,7 @@ import csv
 import os
 
 from course_lib.grading.pipeline import sheet_path
+from course_lib.grading.settings import utc_text
 
 COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "late", "submitted_at"]
 
@@ -47,7 +48,7 @@ def grade_rows(settings):
                     if submission.total_seconds_late > 0:
                         row["late"] = f"{submission.total_seconds_late / 3600:.1f} h"
                     if submission.timestamp is not None:
-                        row["submitted_at"] = submission.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+                        row["submitted_at"] = utc_text(submission.timestamp)
                 rows.append(row)
     return sorted(rows, key=lambda r: (r["student_id"], r["assignment"]))
 

@@ -22,12 +22,11 @@ import time
 import zipfile
 
 from course_lib import __version__
-from course_lib.classroom.lms import MANIFEST, MANIFEST_FORMAT
-from course_lib.grading.settings import COURSE_ID, Settings
+from course_lib.classroom.lms import MANIFEST, MANIFEST_FORMAT, MAX_SUBMISSION_BYTES
+from course_lib.grading.settings import COURSE_ID, Settings, utc_text
 from course_lib.grading.settings import check_student_id as _check_id
 
 RELEASE_DIRECTORY = Settings.release_directory  # the field's default: assignments/
-MAX_BYTES = 50 * 1024**2  # a submission is notebooks and small data files
 SKIPPED = {".ipynb_checkpoints", "__pycache__"}
 
 
@@ -107,10 +106,9 @@ def submission_files(folder, assignment):
                 continue
             files["/".join([assignment, *os.path.relpath(path, folder).split(os.sep)])] = path
     size = sum(os.path.getsize(p) for p in files.values())
-    if size > MAX_BYTES:
-        raise SubmitError(
-            f"the files in {folder} add up to {size / 1024**2:.0f} MB, more than {MAX_BYTES / 1024**2:.0f} MB"
-        )
+    if size > MAX_SUBMISSION_BYTES:
+        limit = MAX_SUBMISSION_BYTES / 1024**2
+        raise SubmitError(f"the files in {folder} add up to {size / 1024**2:.0f} MiB, more than {limit:.0f} MiB")
     return dict(sorted(files.items(), key=lambda item: (not item[0].endswith(".ipynb"), item[0])))
 
 
@@ -141,7 +139,7 @@ def write_zip(path, assignment, student_id, files, now=None, course_id=COURSE_ID
         "course_id": course_id,
         "assignment": assignment,
         "student_id": student_id,
-        "submitted_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "submitted_at": utc_text(now),
         "files": {name: sha256(disk) for name, disk in files.items()},
         "course_lib_version": __version__,
     }

@@ -28,6 +28,16 @@ def private_umask():
         os.umask(previous)
 
 
+def make_private(folder):
+    """Take the group's and others' permissions off `folder` and everything in it (files copied with their modes)."""
+    if not os.path.isdir(folder):
+        return
+    for top, dirs, files in os.walk(folder):
+        for path in [top, *(os.path.join(top, name) for name in dirs + files)]:
+            if not os.path.islink(path):
+                os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) & ~PRIVATE_UMASK)
+
+
 def exposure_warnings(*paths):
     """A warning line for each existing path in `paths` that every user of the machine can read."""
     lines = []

@@ -64,6 +64,16 @@ def parse_due_date(value, where):
     return when.astimezone(datetime.timezone.utc)
 
 
+def utc_text(when):
+    """How the class loop writes a time (submitted_at, manifests, grade sheets): ISO 8601 UTC, seconds, a Z.
+
+    when: an aware datetime, or a naive one in UTC (as nbgrader keeps them).
+    """
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything grading and the class loop can be told; relative folders are relative to `course_root`.
