@@ -305,11 +305,22 @@ def test_a_due_date_in_the_wrong_format_names_the_file_and_value(tmp_path):
     with pytest.raises(ValueError, match="is not a date and time with a time zone"):
         Settings.load(tmp_path)
     (tmp_path / "course.toml").write_text("[course]\ncell_timout = 3\n")
-    with pytest.raises(ValueError, match=r"unknown key.*cell_timout"):
+    with pytest.raises(ValueError) as error:
         Settings.load(tmp_path)
+    known = "cell_timeout, class_dir, course_id, exchange_root, late_penalty_per_day, max_output_chars, memory_gib, "
+    known += "notebook_timeout, release_directory, source_directory"
+    assert str(error.value) == f"{tmp_path / 'course.toml'}: unknown option(s) cell_timout in [course] (known: {known})"
+    (tmp_path / "course.toml").write_text("[grading]\ncell_timeout = 3\n")
+    with pytest.raises(ValueError) as error:
+        Settings.load(tmp_path)
+    assert str(error.value) == f"{tmp_path / 'course.toml'}: unknown table(s) grading (known: [course], [due])"
     (tmp_path / "course.toml").write_text("[course]\ncell_timeout = -3\n")
     with pytest.raises(ValueError, match="cell_timeout must be a whole number >= 1, got -3"):
         Settings.load(tmp_path)
+
+
+def test_settings_have_no_replace_method_left_unused():
+    assert not hasattr(Settings, "replace"), "Settings.load takes the overrides; nothing else changes a Settings"
 
 
 def test_settings_travel_whole_and_each_default_is_stated_once():

@@ -34,6 +34,7 @@ else:
 
 COURSE_ID = "tnn101"  # the nbgrader course id of the class loop (exchange, hub groups, manifests)
 COURSE_FILE = "course.toml"
+TABLES = ("course", "due")  # the tables course.toml may have
 GIB = 1024**3
 # a student id (and so a folder name): no "/", no "..", no spaces; nbgrader splits on "+"
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -136,11 +137,18 @@ class Settings:
                     document = tomllib.load(handle)
             except tomllib.TOMLDecodeError as error:
                 raise ValueError(f"{path} is not valid TOML: {error}") from error
-            known = {f.name for f in fields(cls)} - {"due_dates", "course_root"}
+            known = sorted({f.name for f in fields(cls)} - {"due_dates", "course_root"})
             course = document.get("course", {})
-            unknown = sorted(set(course) - known) + sorted(set(document) - {"course", "due"})
-            if unknown:
-                raise ValueError(f"{path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            if not isinstance(course, dict):
+                raise ValueError(f"{path}: [course] must be a table of options (known: {', '.join(known)})")
+            if unknown := sorted(set(document) - set(TABLES)):
+                raise ValueError(
+                    f"{path}: unknown table(s) {', '.join(unknown)} (known: {', '.join(f'[{t}]' for t in TABLES)})"
+                )
+            if unknown := sorted(set(course) - set(known)):
+                raise ValueError(
+                    f"{path}: unknown option(s) {', '.join(unknown)} in [course] (known: {', '.join(known)})"
+                )
             values.update(course)
             values["due_dates"] = tuple(
                 (a, parse_due_date(d, f"{path}, [due] {a}")) for a, d in document.get("due", {}).items()
@@ -161,10 +169,6 @@ class Settings:
         values = json.loads(text)
         values["due_dates"] = tuple(tuple(pair) for pair in values["due_dates"])
         return cls(**values)
-
-    def replace(self, **changes):
-        """A copy with `changes` (None values ignored)."""
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     # -- derived values -------------------------------------------------------------------
 
