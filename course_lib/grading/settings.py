@@ -159,6 +159,20 @@ class Settings:
         except (TypeError, ValueError) as error:
             raise ValueError(f"{path}: {error}") from error
 
+    @classmethod
+    def of_file(cls, path):
+        """The settings of the course holding the file at `path`: course.toml in its folder or the nearest above.
+
+        A file in no course folder (the student edition carries no course.toml) gets the defaults.
+        Raises ValueError as `load` does for a bad course.toml.
+        """
+        folder = os.path.dirname(os.path.abspath(path))
+        while not os.path.isfile(os.path.join(folder, COURSE_FILE)):
+            if os.path.dirname(folder) == folder:
+                return cls()
+            folder = os.path.dirname(folder)
+        return cls.load(folder)
+
     def to_json(self):
         """The whole object as JSON text (for a worker process)."""
         return json.dumps(dataclasses.asdict(self))
