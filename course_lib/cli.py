@@ -131,6 +131,12 @@ def add_collect_parser(subcommands):
         metavar="PATH",
         help="from `course submit` zips: a folder of them, one zip, or an LMS bulk download (zips in a zip)",
     )
+    collect.add_argument("--student", metavar="ID", help="with --exchange: collect only this student")
+    collect.add_argument(
+        "--before-duedate",
+        action="store_true",
+        help="with --exchange: each student's latest submission before the due date, if any (else their latest)",
+    )
     collect.add_argument("--course", default=".", help=COURSE_HELP)
     collect.set_defaults(run=_run_collect)
 
@@ -141,9 +147,11 @@ def _run_collect(args):
     def action():
         settings = Settings.load(args.course, exchange_root=args.exchange or None)
         if args.from_zips:
+            if args.student or args.before_duedate:
+                raise ValueError("--student and --before-duedate go with --exchange (nbgrader's collect)")
             report = collect_from_zips(settings, args.assignment, args.from_zips)
         else:
-            report = collect_from_exchange(settings, args.assignment)
+            report = collect_from_exchange(settings, args.assignment, args.student, args.before_duedate)
         return report.lines(settings)
 
     return _run("collect", action)

@@ -12,6 +12,7 @@ import csv
 import datetime
 import json
 import os
+import pwd
 import stat
 import zipfile
 
@@ -166,6 +167,52 @@ def test_a_bulk_download_is_unpacked_and_its_stray_files_reported(lms_run):
         "not a submission zip (a zip bomb?), not read",
     ]
     assert not (lms_run["root"] / "submitted" / "outside").exists()
+
+
+def _inbound(exchange, student, when, kind, released):
+    """Plant a submission of `student` at `when` (nbgrader's time text) in the exchange's inbound box."""
+    folder = exchange / "tnn101" / "inbound" / f"{student}+{course.ASSIGNMENT}+{when}+key"
+    folder.mkdir(parents=True)
+    nbformat.write(course.submission(kind, released), folder / f"{course.NOTEBOOK}.ipynb")
+    (folder / "timestamp.txt").write_text(when)
+
+
+def test_exchange_collect_honours_student_and_before_duedate_as_nbgrader_collect_does(toy, tmp_path):
+    _, _, released = toy
+    me = pwd.getpwuid(os.getuid()).pw_name  # the owner the planted folders have
+    root = tmp_path / "course"
+    course.write_source(root / "solutions")
+    (root / "course.toml").write_text(f'[due]\ntoy = "{DUE}"\n')
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o1777)
+    _inbound(exchange, me, "2026-03-01 11:00:00.000000 UTC", "correct", released)
+    _inbound(exchange, me, "2026-03-02 13:00:00.000000 UTC", "stub", released)
+    _inbound(exchange, "olga", "2026-03-01 10:00:00.000000 UTC", "correct", released)
+    argv = ["collect", course.ASSIGNMENT, "--exchange", str(exchange), "--course", str(root)]
+    code, text = _cli(argv)
+    assert code == 0, text
+    lines = [line for line in text.splitlines() if not line.startswith("warning: ")]
+    assert lines == [
+        f"collected 1 submission(s) of toy into {root / 'submitted'}",
+        "due 2026-03-01 12:00 UTC",
+        f"  {me}: submitted 2026-03-02T13:00:00Z, late by 25.0 h",
+        "could not use 1:",
+        f"  olga+toy+2026-03-01 10:00:00.000000 UTC+key: names student 'olga' but was submitted by user {me!r}",
+    ]
+    code, text = _cli([*argv, "--student", me, "--before-duedate"])
+    assert code == 0, text
+    lines = [line for line in text.splitlines() if not line.startswith("warning: ")]
+    assert lines == [
+        f"collected 1 submission(s) of toy into {root / 'submitted'}",
+        "due 2026-03-01 12:00 UTC",
+        f"  {me}: submitted 2026-03-01T11:00:00Z",
+    ]
+    stamp = (root / "submitted" / me / course.ASSIGNMENT / "timestamp.txt").read_text()
+    assert stamp == "2026-03-01 11:00:00.000000 UTC"
+    zips = ["collect", course.ASSIGNMENT, "--from-zips", str(tmp_path), "--student", me, "--course", str(root)]
+    refusal = "course collect: --student and --before-duedate go with --exchange (nbgrader's collect)\n"
+    assert _cli(zips) == (2, refusal)
 
 
 def _download(folder, name, data, when):

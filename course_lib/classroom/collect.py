@@ -109,7 +109,13 @@ class CheckedCollect(ExchangeCollect):
     """nbgrader's collect of each student's latest submission, refusing (and listing in `rejected`)
     the folders of the inbound box whose name is not a valid student id or an nbgrader time,
     or whose owner is not the student they name. A refused folder never hides a good one.
+
+    Like nbgrader's collect it honours coursedir.student_id (only that student) and
+    before_duedate (each student's latest submission before `due_date`, a naive UTC datetime
+    or None, when there is one; else their latest).
     """
+
+    due_date = None
 
     def init_src(self):
         from nbgrader.utils import check_mode
@@ -122,18 +128,27 @@ class CheckedCollect(ExchangeCollect):
             self.fail(f"nothing was ever submitted: {self.inbound_path} does not exist (run `course release` first)")
         if not check_mode(self.inbound_path, read=True, execute=True):
             self.fail(f"you cannot read {self.inbound_path}: run `course collect` as the instructor who released")
-        self.rejected, latest = [], {}
-        for path in sorted(glob.glob(os.path.join(self.inbound_path, f"*+{self.coursedir.assignment_id}+*"))):
+        self.rejected, by_student = [], {}
+        student = glob.escape(self.coursedir.student_id) if self.coursedir.student_id else "*"
+        pattern = os.path.join(self.inbound_path, f"{student}+{glob.escape(self.coursedir.assignment_id)}+*")
+        for path in sorted(glob.glob(pattern)):
             name = os.path.basename(path)
             try:
                 record = self._checked_record(path)
             except ValueError as error:
                 self.rejected.append((name, str(error)))
                 continue
-            best = latest.get(record["username"])
-            if best is None or record["timestamp"] > best["timestamp"]:
-                latest[record["username"]] = record
-        self.src_records = list(latest.values())
+            by_student.setdefault(record["username"], []).append(record)
+        self.src_records = [self._chosen(records) for records in by_student.values()]
+
+    def _chosen(self, records):
+        """The record that counts among one student's submissions."""
+        records = sorted(records, key=lambda r: r["timestamp"])
+        if self.before_duedate and self.due_date is not None:
+            on_time = [r for r in records if r["timestamp"] <= self.due_date]
+            if on_time:
+                return on_time[-1]
+        return records[-1]
 
     def _checked_record(self, path):
         from nbgrader.utils import parse_utc
@@ -160,8 +175,11 @@ def _owner(path):
         return str(os.stat(path).st_uid)
 
 
-def collect_from_exchange(settings, assignment):
+def collect_from_exchange(settings, assignment, student=None, before_duedate=False):
     """nbgrader collect of `assignment` from the exchange of `settings`; returns a CollectReport.
+
+    student: collect only this student's submission.
+    before_duedate: take each student's latest submission before the due date, when there is one.
 
     Raises ValueError (unknown assignment, unusable exchange) or RuntimeError (nbgrader failed).
     """
@@ -169,13 +187,18 @@ def collect_from_exchange(settings, assignment):
     from nbgrader.utils import temp_attrs
 
     check_assignments(settings, [assignment])
+    if student is not None:
+        check_student_id(student, "--student")
     check_exchange(settings.exchange)
+    due = settings.due_date(assignment)
     with private_umask():
         _archive_all(settings, assignment)
         api = course_api(settings)
-        with temp_attrs(api.coursedir, assignment_id=assignment):
+        with temp_attrs(api.coursedir, assignment_id=assignment, student_id=student or ""):
             app = CheckedCollect(coursedir=api.coursedir, authenticator=api.authenticator, parent=api)
             app.update = True
+            app.before_duedate = before_duedate
+            app.due_date = due and due.replace(tzinfo=None)  # nbgrader's times are naive UTC
             outcome = capture_log(app)
     # nbgrader copies the modes of the students' files from the exchange
     make_private(submitted_root(settings))
