@@ -6,6 +6,7 @@ notebook, answered by the fixture's students) as the student edition has it.
 
 import hashlib
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -103,3 +104,23 @@ def test_it_finds_the_course_from_a_folder_inside_it(course, capsys, monkeypatch
     code, out, _ = run(capsys, A1, "--student", "carol", "--out", str(course))
     assert code == 0 and (Path(course) / "carol-a1_softmax.zip").exists()
     assert "Visible tests: 4 of 4 passed" in out
+
+
+@pytest.mark.parametrize("newer", ["fetched", "released"])
+def test_with_a_fetched_copy_beside_the_release_the_newer_is_submitted(course, capsys, isolated_jupyter, newer):
+    released = course / "assignments" / A1 / f"{A1}.ipynb"
+    fetched = write_submission(course, A1, solved(A1, SUMMED))  # nbgrader's Fetch puts it in ./a1_softmax/
+    older, newest = (released, fetched) if newer == "fetched" else (fetched, released)
+    os.utime(older, (newest.stat().st_mtime - 3600,) * 2)
+    code, out, _ = run(capsys, A1, "--student", "alice")
+    assert code == 0
+    chosen = f"{A1}/{A1}.ipynb" if newer == "fetched" else f"assignments/{A1}/{A1}.ipynb"
+    other = f"assignments/{A1}/{A1}.ipynb" if newer == "fetched" else f"{A1}/{A1}.ipynb"
+    lines = out.splitlines()
+    assert lines[0] == (
+        f"Two copies of {A1}: {chosen} (saved just now) and {other} (saved 60 min ago); submitting the newer, {chosen}"
+    )
+    assert lines[1].startswith(f"Checking {A1}/{A1}.ipynb (saved just now;")
+    assert f"Estimated score: at most {8 if newer == 'fetched' else 10} of 10 points" in out
+    with zipfile.ZipFile(course / f"alice-{A1}.zip") as archive:
+        assert archive.read(f"{A1}/{A1}.ipynb") == newest.read_bytes()

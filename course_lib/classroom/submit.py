@@ -78,6 +78,31 @@ def find_assignment(assignment, course_root="."):
     return os.path.join(releases, assignment)
 
 
+def newest_copy(release_folder, assignment, say=print):
+    """The folder to submit: assignments/<a>/, or the fetched ./<a>/ beside assignments/ when its notebook is newer.
+
+    The student edition holds the release notebook in assignments/<a>/ and nbgrader's Fetch
+    puts another copy in <a>/ at the course's top; a student works in one of them. `say` is
+    told which one is submitted when both exist.
+    """
+    fetched = os.path.join(os.path.dirname(os.path.dirname(release_folder)), assignment)
+    released_notebook = os.path.join(release_folder, f"{assignment}.ipynb")
+    fetched_notebook = os.path.join(fetched, f"{assignment}.ipynb")
+    if not os.path.isfile(fetched_notebook):
+        return release_folder
+    fetched_is_newer = not os.path.isfile(released_notebook) or (
+        os.path.getmtime(fetched_notebook) > os.path.getmtime(released_notebook)
+    )
+    chosen, other = (fetched_notebook, released_notebook) if fetched_is_newer else (released_notebook, fetched_notebook)
+    if os.path.isfile(other):
+        name, other_name = os.path.relpath(chosen), os.path.relpath(other)
+        say(
+            f"Two copies of {assignment}: {name} (saved {_age(chosen)}) and {other_name} (saved {_age(other)}); "
+            f"submitting the newer, {name}"
+        )
+    return os.path.dirname(chosen)
+
+
 def _parents(folder):
     while os.path.dirname(folder) != folder:
         folder = os.path.dirname(folder)
@@ -168,7 +193,8 @@ def submit(assignment, student_id=None, out=None, course_root=".", say=print):
     from course_lib.grading.validation import validate
 
     student_id = check_student_id(student_id) if student_id is not None else default_student_id()
-    folder = find_assignment(assignment, course_root)
+    released = find_assignment(assignment, course_root)
+    folder = newest_copy(released, assignment, say)
     files = submission_files(folder, assignment)
     out = os.path.abspath(out or f"{student_id}-{assignment}.zip")
     if os.path.isdir(out):
@@ -196,7 +222,7 @@ def submit(assignment, student_id=None, out=None, course_root=".", say=print):
         )
     elif not checked:
         say("The checks did not run to the end; the zip is written anyway.")
-    course = os.path.dirname(os.path.dirname(folder))
+    course = os.path.dirname(os.path.dirname(released))
     manifest = write_zip(out, assignment, student_id, files, course_id=course_id_of(course))
     count = len(manifest["files"])
     say(
