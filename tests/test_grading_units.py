@@ -192,3 +192,33 @@ def test_hidden_course_folder_gets_the_kernels_python_bound_back(monkeypatch, tm
     assert spec["exposed"] == [str(venv), str(library)] and spec["hidden"] == sorted(hidden)
     with pytest.raises(ValueError, match="inside the Python"):
         Sandbox(user=None, namespaces=True, hidden=(str(venv / "lib"),)).jail_spec("/w", "/r", None)
+
+
+def test_similarity_reads_the_reference_texts_once_per_run(tmp_path, monkeypatch):
+    from fixtures.students import REPO, solved, write_submission
+
+    from course_lib.grading import similarity
+
+    reads = []
+
+    def counted(function):
+        def wrapper(*args):
+            reads.append((function.__name__, *map(str, args)))
+            return function(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(similarity, "_course_lib_functions", counted(similarity._course_lib_functions))
+    monkeypatch.setattr(similarity, "_answer_cells", counted(similarity._answer_cells))
+    students = {name: tmp_path / name for name in ("ann", "bea", "cal", "dan")}
+    for folder in students.values():
+        write_submission(folder, "a1_softmax", solved("a1_softmax"))
+    folders = {name: str(folder / "a1_softmax") for name, folder in students.items()}
+    line = similarity.report_for_run(
+        folders, "a1_softmax", ["a1_softmax"], str(REPO / "solutions"), str(REPO / "assignments"), str(tmp_path)
+    )
+    assert line.startswith(f"Similarity report: {tmp_path / 'similarity.csv'} (6 pair(s) of students")
+    source = str(REPO / "solutions" / "a1_softmax" / "a1_softmax.ipynb")
+    assert reads.count(("_course_lib_functions",)) == 1
+    assert reads.count(("_answer_cells", source)) == 1
+    assert len(reads) == 1 + 1 + 1 + len(students), "course_lib, the source, the release, each student once"
