@@ -222,3 +222,31 @@ def test_similarity_reads_the_reference_texts_once_per_run(tmp_path, monkeypatch
     assert reads.count(("_course_lib_functions",)) == 1
     assert reads.count(("_answer_cells", source)) == 1
     assert len(reads) == 1 + 1 + 1 + len(students), "course_lib, the source, the release, each student once"
+
+
+def test_each_fact_of_a_grade_sheet_row_has_one_home():
+    import datetime
+
+    from course_lib.grading.report import hours_text, net_score
+    from course_lib.grading.settings import utc_text
+
+    assert net_score(4.0, 2.0) == 2.0 and net_score(1.0, 3.0) == 0.0 and net_score(4.0, None) == 4.0
+    assert hours_text(25) == "25.0 h" and hours_text(0.04) == "0.0 h"
+    paris = datetime.timezone(datetime.timedelta(hours=1))
+    assert utc_text(datetime.datetime(2026, 3, 1, 13, 0, 5, 999, tzinfo=paris)) == "2026-03-01T12:00:05Z"
+    assert utc_text(datetime.datetime(2026, 3, 1, 12, 0)) == "2026-03-01T12:00:00Z", "nbgrader's naive UTC"
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_partial_one(tmp_path):
+    from course_lib.grading.files import atomic_path
+
+    path = tmp_path / "grades.csv"
+    path.write_text("old\n")
+    with pytest.raises(RuntimeError, match="disk full"), atomic_path(str(path)) as partial:
+        with open(partial, "w") as handle:
+            handle.write("half")
+        raise RuntimeError("disk full")
+    assert path.read_text() == "old\n" and sorted(os.listdir(tmp_path)) == ["grades.csv"]
+    with atomic_path(str(path)) as partial, open(partial, "w") as handle:
+        handle.write("new\n")
+    assert path.read_text() == "new\n" and sorted(os.listdir(tmp_path)) == ["grades.csv"]

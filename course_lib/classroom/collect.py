@@ -25,6 +25,7 @@ from course_lib.classroom.exchange import check_exchange, course_api, outcome_er
 from course_lib.classroom.lms import read_submissions
 from course_lib.grading.files import exposure_warnings, make_private, private_umask
 from course_lib.grading.release import check_assignments
+from course_lib.grading.report import hours_text
 from course_lib.grading.settings import check_student_id, utc_text
 
 # nbgrader's timestamp.txt format (Exchange.timestamp_format, in UTC)
@@ -52,7 +53,7 @@ class CollectReport:
         if due:
             lines.append(f"due {due:%Y-%m-%d %H:%M} UTC")
         for student, when, hours_late in self.collected:
-            late = f", late by {hours_late:.1f} h" if hours_late > 0 else ""
+            late = f", late by {hours_text(hours_late)}" if hours_late > 0 else ""
             lines.append(f"  {student}: submitted {when}{late}")
         for line in self.kept:
             lines.append(f"  kept: {line}")

@@ -22,7 +22,9 @@ import time
 import zipfile
 
 from course_lib import __version__
+from course_lib.classroom.exchange import course_nbgrader_config
 from course_lib.classroom.lms import MANIFEST, MANIFEST_FORMAT, MAX_SUBMISSION_BYTES
+from course_lib.grading.files import atomic_path
 from course_lib.grading.settings import COURSE_ID, Settings, utc_text
 from course_lib.grading.settings import check_student_id as _check_id
 
@@ -147,13 +149,7 @@ def sha256(path):
 
 def course_id_of(course):
     """The course id that `course`'s nbgrader_config.py names (the edition's, or the repository's)."""
-    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
-
-    try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=course).load_config()
-    except ConfigFileNotFound:
-        return COURSE_ID
-    return config.CourseDirectory.course_id if "course_id" in config.CourseDirectory else COURSE_ID
+    return course_nbgrader_config(course).CourseDirectory.get("course_id", COURSE_ID)
 
 
 def write_zip(path, assignment, student_id, files, now=None, course_id=COURSE_ID):
@@ -168,12 +164,10 @@ def write_zip(path, assignment, student_id, files, now=None, course_id=COURSE_ID
         "files": {name: sha256(disk) for name, disk in files.items()},
         "course_lib_version": __version__,
     }
-    partial = f"{path}.partial"
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with atomic_path(path) as partial, zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2) + "\n")
         for name, disk in files.items():
             archive.write(disk, name)
-    os.replace(partial, path)
     return manifest
 
 

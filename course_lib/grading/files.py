@@ -38,6 +38,23 @@ def make_private(folder):
                 os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) & ~PRIVATE_UMASK)
 
 
+@contextlib.contextmanager
+def atomic_path(path):
+    """A path to write the file `path` at; when the block ends without an error it becomes `path` at once.
+
+    Readers never see half a file: the block writes <path>.partial, which then replaces
+    `path`; after an error the partial file is removed and `path` is left as it was.
+    """
+    partial = f"{path}.partial"
+    try:
+        yield partial
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(partial)
+        raise
+    os.replace(partial, path)
+
+
 def exposure_warnings(*paths):
     """A warning line for each existing path in `paths` that every user of the machine can read."""
     lines = []

@@ -10,7 +10,19 @@ import html
 import os
 from dataclasses import dataclass, field, replace
 
+from course_lib.grading.files import atomic_path
+
 CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "late", "submitted_at", "detail"]
+
+
+def net_score(score, late_penalty):
+    """The score that counts: nbgrader's score less its late penalty (None: no penalty), never below 0."""
+    return max(0.0, score - (late_penalty or 0.0))
+
+
+def hours_text(hours):
+    """How grade sheets and summaries write a time late: hours with one decimal, e.g. "25.0 h"."""
+    return f"{hours:.1f} h"
 
 
 @dataclass
@@ -59,14 +71,12 @@ def write_csv(results, path, keep_others=False):
     for r in results:
         score = "" if r.score is None else f"{r.score:g}"
         max_score = "" if r.max_score is None else f"{r.max_score:g}"
-        late = f"{r.hours_late:.1f} h" if r.late else ""
+        late = hours_text(r.hours_late) if r.late else ""
         rows[r.student_id] = [r.student_id, r.assignment, score, max_score, r.status, late, r.submitted_at, r.detail]
-    partial = f"{path}.partial"
-    with open(partial, "w", newline="") as sheet:
+    with atomic_path(path) as partial, open(partial, "w", newline="") as sheet:
         writer = csv.writer(sheet)
         writer.writerow(CSV_COLUMNS)
         writer.writerows(row for _, row in sorted(rows.items()))
-    os.replace(partial, path)
 
 
 def status_page(result):
@@ -95,6 +105,6 @@ def summary(results, protections, seconds, sheet):
         lines.append(f"  [{'on' if active else 'off'}] {name}: {explanation}")
     late = [r for r in results if r.late]
     if late:
-        lines.append("Late: " + ", ".join(f"{r.student_id} ({r.hours_late:.1f} h)" for r in late))
+        lines.append("Late: " + ", ".join(f"{r.student_id} ({hours_text(r.hours_late)})" for r in late))
     lines.append(f"Grade sheet: {sheet}")
     return "\n".join(lines)

@@ -29,6 +29,8 @@ import nbformat
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 
+from course_lib.grading.files import atomic_path
+
 THRESHOLD = 0.8
 MIN_TOKENS = 100
 WHOLE = "(all answers)"  # the cell name of the comparison of whole notebooks
@@ -156,13 +158,11 @@ def compare(submissions, source_notebook, release_notebook, threshold=THRESHOLD,
 
 def write_report(matches, path):
     """Write the matches (CSV_COLUMNS) atomically to `path`."""
-    partial = f"{path}.partial"
-    with open(partial, "w", newline="") as sheet:
+    with atomic_path(path) as partial, open(partial, "w", newline="") as sheet:
         writer = csv.writer(sheet)
         writer.writerow(CSV_COLUMNS)
         for m in matches:
             writer.writerow([m.kind, m.student, m.other, m.cell, f"{m.similarity:.2f}"])
-    os.replace(partial, path)
 
 
 def summary_line(matches, path):

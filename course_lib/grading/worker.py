@@ -22,7 +22,7 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
 from course_lib.grading.config import api_config, sandboxed
-from course_lib.grading.report import StudentResult
+from course_lib.grading.report import StudentResult, hours_text, net_score
 from course_lib.grading.sandbox import Sandbox, SandboxKernelManager
 from course_lib.grading.settings import Settings, utc_text
 
@@ -125,8 +125,8 @@ def grade_student(job):
         notes = _gradebook_notes(gb, job) + _cell_notes(autograded)
         penalty = submission.late_submission_penalty or 0.0
         if submission.total_seconds_late > 0:
-            notes.append(f"late by {submission.total_seconds_late / 3600:.1f} h: {penalty:g} point(s) off")
-        result = result.graded(max(0.0, submission.score - penalty), submission.max_score, "; ".join(notes))
+            notes.append(f"late by {hours_text(submission.total_seconds_late / 3600)}: {penalty:g} point(s) off")
+        result = result.graded(net_score(submission.score, penalty), submission.max_score, "; ".join(notes))
         if submission.timestamp is not None:
             result.submitted_at = utc_text(submission.timestamp)
         result.hours_late = submission.total_seconds_late / 3600
