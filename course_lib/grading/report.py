@@ -64,19 +64,20 @@ def write_csv(results, path, keep_others=False):
     keep_others: keep the rows an earlier sheet at `path` has for students not in `results`.
     """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    rows = {}
-    if keep_others and os.path.isfile(path):
-        with open(path, newline="") as sheet:
-            rows = {row["student_id"]: [row[c] for c in CSV_COLUMNS] for row in csv.DictReader(sheet)}
+    rows = []
     for r in results:
         score = "" if r.score is None else f"{r.score:g}"
         max_score = "" if r.max_score is None else f"{r.max_score:g}"
         late = hours_text(r.hours_late) if r.late else ""
-        rows[r.student_id] = [r.student_id, r.assignment, score, max_score, r.status, late, r.submitted_at, r.detail]
+        rows.append([r.student_id, r.assignment, score, max_score, r.status, late, r.submitted_at, r.detail])
+    if keep_others and os.path.isfile(path):
+        graded = {r.student_id for r in results}
+        with open(path, newline="") as sheet:
+            rows += [[row[c] for c in CSV_COLUMNS] for row in csv.DictReader(sheet) if row["student_id"] not in graded]
     with atomic_path(path) as partial, open(partial, "w", newline="") as sheet:
         writer = csv.writer(sheet)
         writer.writerow(CSV_COLUMNS)
-        writer.writerows(row for _, row in sorted(rows.items()))
+        writer.writerows(sorted(rows, key=lambda row: row[0]))
 
 
 def status_page(result):
