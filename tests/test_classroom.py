@@ -122,7 +122,7 @@ def lms_run(toy, tmp_path_factory):
     exchange.mkdir()
     os.chmod(exchange, 0o1777)
     outputs["return"] = _cli(["return", course.ASSIGNMENT, "--exchange", str(exchange), "--course", str(root)])
-    return {"root": root, "bad": bad, **outputs}
+    return {"root": root, "bad": bad, "exchange": exchange, **outputs}
 
 
 def _cli(argv):
@@ -294,7 +294,9 @@ def test_a_resubmission_counts_and_the_earlier_one_is_kept(lms_run):
 def test_grading_flags_late_work_and_takes_the_penalty(lms_run):
     code, text = lms_run["grade"]
     assert code == 0, text
-    assert "Graded 3 submission(s)" in text and "Late: lee (25.0 h)" in text
+    lines = text.splitlines()
+    assert next(line for line in lines if line.startswith("Graded ")).startswith("Graded 3 submission(s) in ")
+    assert "Late: lee (25.0 h)" in lines
     rows = _rows(lms_run["root"] / "grades" / f"{course.ASSIGNMENT}.csv")
     ana, ben, lee = (rows[(s, course.ASSIGNMENT)] for s in ("ana", "ben", "lee"))
     assert (ana["score"], ana["late"], ana["submitted_at"]) == ("4", "", ON_TIME)
@@ -305,7 +307,7 @@ def test_grading_flags_late_work_and_takes_the_penalty(lms_run):
 
 def test_course_grades_and_nbgrader_export_read_the_course_gradebook(lms_run):
     code, text = lms_run["grades"]
-    assert code == 0 and "wrote 3 row(s)" in text, text
+    assert (code, text) == (0, f"wrote 3 row(s) to {lms_run['root'] / 'grades.csv'}\n")
     rows = _rows(lms_run["root"] / "grades.csv")
     assert {k: (r["score"], r["max_score"], r["status"], r["late"]) for k, r in rows.items()} == {
         ("ana", "toy"): ("4", "4", "graded", ""),
@@ -324,9 +326,17 @@ def test_course_grades_and_nbgrader_export_read_the_course_gradebook(lms_run):
 def test_feedback_on_zip_submissions_stays_for_the_lms(lms_run):
     code, text = lms_run["return"]
     assert code == 0, text
-    assert "returned feedback on toy to 0 student(s)" in text and "not returned (3):" in text
-    feedback = lms_run["root"] / "feedback" / "lee" / course.ASSIGNMENT
-    assert f"lee: not submitted through the exchange; send {feedback} through your LMS" in text
+    exchange = lms_run["exchange"]
+    feedback = lms_run["root"] / "feedback"
+    assert text.splitlines() == [
+        f"returned feedback on toy to 0 student(s) through {exchange / 'tnn101' / 'feedback'}",
+        "not returned (3):",
+        *(
+            f"  {student}: not submitted through the exchange; send {feedback / student / 'toy'} through your LMS"
+            for student in ("ana", "ben", "lee")
+        ),
+    ]
+    feedback = feedback / "lee" / course.ASSIGNMENT
     assert (feedback / f"{course.NOTEBOOK}.html").exists()
 
 
@@ -339,9 +349,9 @@ def test_grading_before_collecting_says_what_to_do(tmp_path):
 def test_unknown_assignment_and_missing_zips_stop_the_run_with_a_message(toy, tmp_path):
     root = toy[0]
     code, text = _cli(["collect", "a9_nope", "--from-zips", str(tmp_path), "--course", str(root)])
-    assert code == 2 and "assignment must be one of 'toy'; got 'a9_nope'" in text
+    assert (code, text) == (2, "course collect: assignment must be one of 'toy'; got 'a9_nope'\n")
     code, text = _cli(["collect", course.ASSIGNMENT, "--from-zips", str(tmp_path / "gone"), "--course", str(root)])
-    assert code == 2 and f"--from-zips {tmp_path / 'gone'}: no such file or folder" in text
+    assert (code, text) == (2, f"course collect: --from-zips {tmp_path / 'gone'}: no such file or folder\n")
 
 
 def test_a_due_date_in_the_wrong_format_names_the_file_and_value(tmp_path):
