@@ -250,3 +250,25 @@ def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_partial_one(tmp_p
     with atomic_path(str(path)) as partial, open(partial, "w") as handle:
         handle.write("new\n")
     assert path.read_text() == "new\n" and sorted(os.listdir(tmp_path)) == ["grades.csv"]
+
+
+def test_the_graders_own_code_check_flags_borrowings_and_not_ordinary_code():
+    from course_lib.grading.integrity import borrowings
+
+    asked = {"softmax", "softmax_loss"}
+    own = 'import re\n\nPATTERN = re.compile("x")\n\n\ndef softmax(s):\n    return __import__("numpy").exp(s)\n'
+    through_module = "from course_lib import losses as L\n\ndef softmax_loss(s, y):\n    return L.softmax_loss(s, y)\n"
+    cells = [
+        ("softmax", own),
+        ("cell 9", "import importlib\nm = importlib.import_module('course_lib.losses')\n"),
+        ("softmax_loss", through_module),
+        ("cell 11", "def helper(name):\n    return eval(name)\n"),
+    ]
+    found = [(b.function, b.cell, b.line, b.code) for b in borrowings(cells, asked)]
+    assert found == [
+        ("softmax", "cell 9", 2, "m = importlib.import_module('course_lib.losses')"),
+        ("softmax_loss", "cell 9", 2, "m = importlib.import_module('course_lib.losses')"),
+        ("softmax_loss", "softmax_loss", 4, "return L.softmax_loss(s, y)"),
+        ("softmax", "cell 11", 2, "return eval(name)"),
+        ("softmax_loss", "cell 11", 2, "return eval(name)"),
+    ]

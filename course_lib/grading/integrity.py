@@ -26,8 +26,9 @@ import re
 from dataclasses import dataclass
 
 LIBRARY = "course_lib"
-# calls that import, or run text as code, at run time
-DYNAMIC_CALLS = {"__import__", "import_module", "exec", "eval", "compile", "reload"}
+# calls that import, or run text as code, at run time: builtins, and functions of importlib
+DYNAMIC_BUILTINS = {"__import__", "exec", "eval", "compile", "import_module", "reload"}
+DYNAMIC_IMPORTLIB = {"import_module", "reload", "__import__"}
 CHECKER = "own_code"
 
 
@@ -118,6 +119,22 @@ def _called_name(node):
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
 
 
+def _dynamic(call):
+    """Whether a call may reach course_lib at run time: exec, __import__, importlib.import_module... of text
+    that is not a plain string without "course_lib" (``__import__("numpy")`` is fine)."""
+    if isinstance(call.func, ast.Name):
+        dynamic = call.func.id in DYNAMIC_BUILTINS
+    else:
+        dynamic = (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr in DYNAMIC_IMPORTLIB
+            and _root_name(call.func) in ("importlib", "builtins")
+        )
+    arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+    plain = all(isinstance(a, ast.Constant) and LIBRARY not in str(a.value) for a in arguments)
+    return dynamic and not plain
+
+
 def _findings(tree, asked, aliases, own_defs):
     """(function, line) for each use of course_lib's version of an asked function in one cell's AST."""
     found = []
@@ -140,7 +157,7 @@ def _findings(tree, asked, aliases, own_defs):
             called = _called_name(node)
             if called == "getattr" and node.args and _root_name(node.args[0]) in aliases:
                 found.extend((name, node.lineno) for name in sorted(asked))
-            elif called in DYNAMIC_CALLS:
+            elif _dynamic(node):
                 found.extend((name, node.lineno) for name in sorted(own_defs or asked))
     return found
 
