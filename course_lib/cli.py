@@ -132,6 +132,12 @@ def add_collect_parser(subcommands):
         metavar="PATH",
         help="from `course submit` zips: a folder of them, one zip, or an LMS bulk download (zips in a zip)",
     )
+    collect.add_argument("--student", metavar="ID", help="with --exchange: collect only this student")
+    collect.add_argument(
+        "--before-duedate",
+        action="store_true",
+        help="with --exchange: each student's latest submission before the due date, if any (else their latest)",
+    )
     collect.add_argument("--course", default=".", help=COURSE_HELP)
     collect.set_defaults(run=_run_collect)
 
@@ -142,9 +148,11 @@ def _run_collect(args):
     def action():
         settings = Settings.load(args.course, exchange_root=args.exchange or None)
         if args.from_zips:
+            if args.student or args.before_duedate:
+                raise ValueError("--student and --before-duedate go with --exchange (nbgrader's collect)")
             report = collect_from_zips(settings, args.assignment, args.from_zips)
         else:
-            report = collect_from_exchange(settings, args.assignment)
+            report = collect_from_exchange(settings, args.assignment, args.student, args.before_duedate)
         return report.lines(settings)
 
     return _run("collect", action)
@@ -165,6 +173,12 @@ def add_grade_parser(subcommands):
         "--submissions", help="folder with one subfolder per student (default: the course folder's submitted/)"
     )
     grade.add_argument("--out", help="course folder the results go to (default: the class folder, see course.toml)")
+    grade.add_argument(
+        "--student",
+        action="append",
+        metavar="ID",
+        help="re-grade only this student (repeatable); everyone else's results stay as they are",
+    )
     grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
     grade.add_argument("--course", default=".", help=COURSE_HELP)
     grade.add_argument("--source", help=f"source notebooks folder {_default('source_directory')}")
@@ -187,7 +201,9 @@ def _run_grade(args):
             notebook_timeout=args.timeout,
             memory_gib=args.memory_gib,
         )
-        _, summary = grade(args.assignment, settings, args.submissions, out_dir=args.out, jobs=args.jobs)
+        _, summary = grade(
+            args.assignment, settings, args.submissions, out_dir=args.out, jobs=args.jobs, students=args.student
+        )
         return [summary]
 
     return _run("grade", action)

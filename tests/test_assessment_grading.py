@@ -4,7 +4,10 @@ One grading run (real nbgrader, the sandbox the machine allows) of six students:
 alice (the reference answers), bob (sums the loss instead of averaging it), carol (alice's
 code with its variables renamed and reformatted), dave (course_lib's softmax_loss pasted in,
 its argument checks removed), erin (answers written independently) and frank (a softmax that
-passes the visible tests and fails a hidden one).
+passes the visible tests and fails a hidden one); and three who take course_lib's softmax_loss
+in ways the own-code check inside the kernel cannot see: gina (imported under another name,
+kept in a dict), hank (a star import, kept as a class attribute) and ivan (imported at call
+time under a name built from two strings, and rebound over his own function).
 """
 
 import csv
@@ -58,6 +61,34 @@ ERIN = {
     return data_loss + reg / 2 * (W**2).sum(), X.T.dot(g) + reg * W""",
 }
 
+GINA = '''from course_lib.losses import softmax_loss as _given
+
+_tools = {"loss": _given}
+
+
+def softmax_loss(scores, y):
+    """Mean cross-entropy loss and its gradient."""
+    return _tools["loss"](scores, y)
+'''
+HANK = '''from course_lib.losses import *
+
+
+class _Keep:
+    loss = staticmethod(softmax_loss)
+
+
+def softmax_loss(scores, y):
+    """Mean cross-entropy loss and its gradient."""
+    return _Keep.loss(scores, y)
+'''
+IVAN = '''def softmax_loss(scores, y):
+    """Mean cross-entropy loss and its gradient."""
+    global softmax_loss
+    module = __import__("course_" + "lib.losses", fromlist=["softmax_loss"])
+    softmax_loss = module.softmax_loss
+    return softmax_loss(scores, y)
+'''
+
 
 def _carol():
     notebook = solved(A1)
@@ -92,6 +123,9 @@ def graded(tmp_path_factory, isolated_jupyter):
         "dave": _replaced({"softmax_loss": DAVE}),
         "erin": _replaced(ERIN),
         "frank": solved(A1, {"softmax": [("scores.max(axis=1, keepdims=True)", "scores.max()")]}),
+        "gina": _replaced({"softmax_loss": GINA}),
+        "hank": _replaced({"softmax_loss": HANK}),
+        "ivan": _replaced({"softmax_loss": IVAN}),
     }
     for student, notebook in students.items():
         write_submission(root / "submitted" / student, A1, notebook)
@@ -113,7 +147,38 @@ def test_a_mistake_costs_only_its_own_test_at_grading(graded):
         "dave": ("graded", 10),
         "erin": ("graded", 10),
         "frank": ("graded", 8),
+        # the two softmax_loss tests (5 points); hank's star import also replaced his softmax (2 points);
+        # ivan's rebinding made his linear_softmax_loss call course_lib's softmax_loss (3 points)
+        "gina": ("graded", 5),
+        "hank": ("graded", 3),
+        "ivan": ("graded", 2),
     }
+
+
+BORROWED = {
+    "gina": ["softmax_loss", "line 1: `from course_lib.losses import softmax_loss as _given`"],
+    "hank": ["softmax_loss", "line 1: `from course_lib.losses import *`"],
+    "ivan": ["softmax_loss", 'line 4: `module = __import__("course_" + "lib.losses", fromlist=["softmax_loss"])`'],
+}
+
+
+@pytest.mark.parametrize("student", sorted(BORROWED))
+def test_the_grader_fails_the_tests_of_a_function_taken_from_course_lib_naming_the_import(graded, student):
+    function, where = BORROWED[student]
+    message = (
+        f"OwnCodeError: {function} must be your own code: the grader found course_lib's version used in "
+        f"{function}, {where} (write {function} yourself)"
+    )
+    text = html.unescape(feedback(graded, student))
+    # both tests of softmax_loss, each in the table of tests and under the test in the notebook
+    assert text.count(message) == 4
+    detail = graded["results"][student].detail
+    expected = {
+        "gina": "failed: test_softmax_loss_gradient, test_softmax_loss_value",
+        "hank": "failed: test_softmax, test_softmax_loss_gradient, test_softmax_loss_value",
+        "ivan": "failed: test_linear_softmax_loss, test_softmax_loss_gradient, test_softmax_loss_value",
+    }[student]
+    assert detail == expected
 
 
 def test_feedback_names_each_test_and_its_message_and_shows_the_code(graded):

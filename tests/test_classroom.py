@@ -9,8 +9,12 @@ counts the kinds tried across the class-loop tests.
 """
 
 import csv
+import datetime
+import json
 import os
+import pwd
 import stat
+import zipfile
 
 import nbformat
 import pytest
@@ -19,10 +23,15 @@ from fixtures.submission_zips import bulk_bytes, submission_bytes
 
 from course_lib import cli
 from course_lib.classroom.exchange import ExchangeError, check_exchange
+from course_lib.classroom.lms import MAX_INNER_ZIP_BYTES, MAX_SUBMISSION_BYTES
+from course_lib.classroom.submit import submit
 from course_lib.grading.release import generate
 from course_lib.grading.settings import Settings, check_student_id
 
 DUE = "2026-03-01T12:00:00Z"
+# zeros that deflate to about 50 kB: 51 MiB inside a submission zip, 52 MiB as a "zip" in a bulk download
+BOMB = b"\0" * (MAX_SUBMISSION_BYTES + 1024**2)
+INNER_BOMB = b"\0" * (MAX_INNER_ZIP_BYTES + 1024**2)
 ON_TIME, LATE = "2026-03-01T11:00:00Z", "2026-03-02T13:00:00Z"  # LATE: 25 h late, two started days
 
 
@@ -59,9 +68,24 @@ def _bad_zips(released):
         "other-course.zip": (_zip("oscar", "correct", released, manifest={"course_id": "cs101"}), "is for course"),
         "no-manifest.zip": (_zip("nina", "correct", released, drop_manifest=True), "has no manifest.json"),
         "bad-json.zip": (_zip("jo", "correct", released, raw_manifest="{not json"), "is not UTF-8 JSON"),
-        "bad-time.zip": (_zip("tim", "correct", released, manifest={"submitted_at": "yesterday"}), "submitted_at"),
         "unlisted.zip": (_zip("una", "correct", released, extra={"toy/x.py": b"1"}), "does not list: toy/x.py"),
-        "slip.zip": (_zip("sly", "correct", released, extra={"../../evil.py": b"1"}), "leave its folder"),
+        "slip.zip": (
+            _zip("sly", "correct", released, extra={"../../evil.py": b"1"}),
+            "has member names that leave its folder (zip slip): ../../evil.py",
+        ),
+        "absolute.zip": (
+            _zip("abe", "correct", released, extra={"/tmp/evil.py": b"1"}),
+            "has member names that leave its folder (zip slip): /tmp/evil.py",
+        ),
+        "bomb.zip": (
+            _zip("bo", "correct", released, extra={"toy/data.bin": BOMB}),
+            "unpacks to 51 MiB, more than the 50 MiB a submission may hold (a zip bomb?): not unpacked",
+        ),
+        # a zip named as ana's whose manifest says mallory
+        "ana-toy-2.zip": (
+            _zip("mallory", "correct", released),
+            "manifest.json names student 'mallory', but the file name says 'ana'",
+        ),
     }
 
 
@@ -83,7 +107,10 @@ def lms_run(toy, tmp_path_factory):
             {
                 "lee_4412_88012_lee-toy.zip": _zip("lee", "correct", released, when=LATE),
                 "index.html": b"<html>LMS listing</html>",
-            }
+                "../../outside-toy.zip": _zip("outside", "correct", released),
+                "huge_1_huge-toy.zip": INNER_BOMB,
+            },
+            compression=zipfile.ZIP_DEFLATED,
         )
     )
     outputs = {}
@@ -95,7 +122,7 @@ def lms_run(toy, tmp_path_factory):
     exchange.mkdir()
     os.chmod(exchange, 0o1777)
     outputs["return"] = _cli(["return", course.ASSIGNMENT, "--exchange", str(exchange), "--course", str(root)])
-    return {"root": root, "bad": bad, **outputs}
+    return {"root": root, "bad": bad, "exchange": exchange, **outputs}
 
 
 def _cli(argv):
@@ -130,8 +157,131 @@ def test_every_bad_zip_is_named_with_its_reason_and_the_good_ones_are_collected(
 def test_a_bulk_download_is_unpacked_and_its_stray_files_reported(lms_run):
     code, text = lms_run["bulk"]
     assert code == 0, text
-    assert "bulk.zip!index.html: is not a zip file" in text
-    assert "lee: submitted 2026-03-02T13:00:00Z, late by 25.0 h" in text
+    lines = text.splitlines()
+    assert "  lee: submitted 2026-03-02T13:00:00Z, late by 25.0 h" in lines
+    assert lines[lines.index("could not use 3:") :] == [
+        "could not use 3:",
+        "  bulk.zip!index.html: is not a zip file",
+        "  bulk.zip!../../outside-toy.zip: has a member name that leaves its folder (zip slip): not read",
+        "  bulk.zip!huge_1_huge-toy.zip: huge_1_huge-toy.zip unpacks to 52 MiB, more than 51 MiB: "
+        "not a submission zip (a zip bomb?), not read",
+    ]
+    assert not (lms_run["root"] / "submitted" / "outside").exists()
+
+
+def _inbound(exchange, student, when, kind, released):
+    """Plant a submission of `student` at `when` (nbgrader's time text) in the exchange's inbound box."""
+    folder = exchange / "tnn101" / "inbound" / f"{student}+{course.ASSIGNMENT}+{when}+key"
+    folder.mkdir(parents=True)
+    nbformat.write(course.submission(kind, released), folder / f"{course.NOTEBOOK}.ipynb")
+    (folder / "timestamp.txt").write_text(when)
+
+
+def test_exchange_collect_honours_student_and_before_duedate_as_nbgrader_collect_does(toy, tmp_path):
+    _, _, released = toy
+    me = pwd.getpwuid(os.getuid()).pw_name  # the owner the planted folders have
+    root = tmp_path / "course"
+    course.write_source(root / "solutions")
+    (root / "course.toml").write_text(f'[due]\ntoy = "{DUE}"\n')
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o1777)
+    _inbound(exchange, me, "2026-03-01 11:00:00.000000 UTC", "correct", released)
+    _inbound(exchange, me, "2026-03-02 13:00:00.000000 UTC", "stub", released)
+    _inbound(exchange, "olga", "2026-03-01 10:00:00.000000 UTC", "correct", released)
+    argv = ["collect", course.ASSIGNMENT, "--exchange", str(exchange), "--course", str(root)]
+    code, text = _cli(argv)
+    assert code == 0, text
+    lines = [line for line in text.splitlines() if not line.startswith("warning: ")]
+    assert lines == [
+        f"collected 1 submission(s) of toy into {root / 'submitted'}",
+        "due 2026-03-01 12:00 UTC",
+        f"  {me}: submitted 2026-03-02T13:00:00Z, late by 25.0 h",
+        "could not use 1:",
+        f"  olga+toy+2026-03-01 10:00:00.000000 UTC+key: names student 'olga' but was submitted by user {me!r}",
+    ]
+    code, text = _cli([*argv, "--student", me, "--before-duedate"])
+    assert code == 0, text
+    lines = [line for line in text.splitlines() if not line.startswith("warning: ")]
+    assert lines == [
+        f"collected 1 submission(s) of toy into {root / 'submitted'}",
+        "due 2026-03-01 12:00 UTC",
+        f"  {me}: submitted 2026-03-01T11:00:00Z",
+    ]
+    stamp = (root / "submitted" / me / course.ASSIGNMENT / "timestamp.txt").read_text()
+    assert stamp == "2026-03-01 11:00:00.000000 UTC"
+    zips = ["collect", course.ASSIGNMENT, "--from-zips", str(tmp_path), "--student", me, "--course", str(root)]
+    refusal = "course collect: --student and --before-duedate go with --exchange (nbgrader's collect)\n"
+    assert _cli(zips) == (2, refusal)
+
+
+def _download(folder, name, data, when):
+    """Write a downloaded zip whose file time is `when` (an aware datetime); returns its path."""
+    path = folder / name
+    path.write_bytes(data)
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    return path
+
+
+def test_a_manifest_time_that_is_invalid_or_after_the_download_gives_way_to_the_download_time(toy, tmp_path):
+    _, _, released = toy
+    root = tmp_path / "course"
+    course.write_source(root / "solutions")
+    downloaded = datetime.datetime(2026, 3, 1, 10, 30, tzinfo=datetime.timezone.utc)
+    zips = tmp_path / "zips"
+    zips.mkdir()
+    _download(zips, "tim-toy.zip", _zip("tim", "correct", released, manifest={"submitted_at": "yesterday"}), downloaded)
+    _download(zips, "fay-toy.zip", _zip("fay", "correct", released, when="2099-01-01T00:00:00Z"), downloaded)
+    _download(zips, "upload.zip", _zip("gus", "correct", released, when="2026-03-01T10:29:00Z"), downloaded)
+    code, text = _cli(["collect", course.ASSIGNMENT, "--from-zips", str(zips), "--course", str(root)])
+    assert code == 0, text
+    lines = [line for line in text.splitlines() if not line.startswith("warning: ")]
+    assert lines == [
+        f"collected 3 submission(s) of toy into {root / 'submitted'}",
+        "  fay: submitted 2026-03-01T10:30:00Z",
+        "  gus: submitted 2026-03-01T10:29:00Z",
+        "  tim: submitted 2026-03-01T10:30:00Z",
+        "  note: fay-toy.zip: manifest.json submitted_at 2099-01-01T00:00:00Z is after the file was downloaded "
+        "(2026-03-01T10:30:00Z): the download's time 2026-03-01T10:30:00Z counts instead",
+        "  note: tim-toy.zip: manifest.json submitted_at 'yesterday' is not UTC ISO 8601 ending in Z: the download's "
+        "time 2026-03-01T10:30:00Z counts instead",
+        "  note: upload.zip: its name does not say whose it is: student gus from manifest.json",
+    ]
+    stamp = (root / "submitted" / "tim" / course.ASSIGNMENT / "timestamp.txt").read_text()
+    assert stamp == "2026-03-01 10:30:00.000000 UTC"
+
+
+def test_a_zip_written_by_course_submit_is_collected_and_graded_privately(toy, tmp_path, monkeypatch, capsys):
+    _, _, released = toy
+    student = tmp_path / "student"
+    (student / "assignments" / course.ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(course.submission("correct", released), student / "assignments" / course.ASSIGNMENT / "toy.ipynb")
+    said = []
+    upload = submit(course.ASSIGNMENT, student_id="sam", out=str(tmp_path), course_root=str(student), say=said.append)
+    estimate = "Estimated score: at most 4 of 4 points (the hidden tests, run at grading, can still take points off)"
+    assert said[-2] == estimate
+    with zipfile.ZipFile(upload) as archive:
+        submitted_at = json.loads(archive.read("manifest.json"))["submitted_at"]
+    root = tmp_path / "course"
+    course.write_source(root / "solutions")
+    root.chmod(0o755)
+    code, text = _cli(["collect", course.ASSIGNMENT, "--from-zips", upload, "--course", str(root)])
+    assert code == 0, text
+    warning = (
+        f"warning: {root} is readable by every user of this machine (mode 755); it holds the class's submissions "
+        f"and grades: chmod o-rwx {root}"
+    )
+    assert text.splitlines() == [
+        f"collected 1 submission(s) of toy into {root / 'submitted'}",
+        f"  sam: submitted {submitted_at}",
+        warning,
+    ]
+    code, text = _cli(["grade", course.ASSIGNMENT, "--course", str(root)])
+    assert code == 0, text
+    assert _rows(root / "grades" / f"{course.ASSIGNMENT}.csv")[("sam", course.ASSIGNMENT)]["score"] == "4"
+    assert warning in text.splitlines()
+    created = [p for p in root.rglob("*") if not p.is_relative_to(root / "solutions")]
+    assert {str(p.relative_to(root)) for p in created if p.stat().st_mode & 0o077} == set()
 
 
 def test_a_resubmission_counts_and_the_earlier_one_is_kept(lms_run):
@@ -144,7 +294,9 @@ def test_a_resubmission_counts_and_the_earlier_one_is_kept(lms_run):
 def test_grading_flags_late_work_and_takes_the_penalty(lms_run):
     code, text = lms_run["grade"]
     assert code == 0, text
-    assert "Graded 3 submission(s)" in text and "Late: lee (25.0 h)" in text
+    lines = text.splitlines()
+    assert next(line for line in lines if line.startswith("Graded ")).startswith("Graded 3 submission(s) in ")
+    assert "Late: lee (25.0 h)" in lines
     rows = _rows(lms_run["root"] / "grades" / f"{course.ASSIGNMENT}.csv")
     ana, ben, lee = (rows[(s, course.ASSIGNMENT)] for s in ("ana", "ben", "lee"))
     assert (ana["score"], ana["late"], ana["submitted_at"]) == ("4", "", ON_TIME)
@@ -155,7 +307,7 @@ def test_grading_flags_late_work_and_takes_the_penalty(lms_run):
 
 def test_course_grades_and_nbgrader_export_read_the_course_gradebook(lms_run):
     code, text = lms_run["grades"]
-    assert code == 0 and "wrote 3 row(s)" in text, text
+    assert (code, text) == (0, f"wrote 3 row(s) to {lms_run['root'] / 'grades.csv'}\n")
     rows = _rows(lms_run["root"] / "grades.csv")
     assert {k: (r["score"], r["max_score"], r["status"], r["late"]) for k, r in rows.items()} == {
         ("ana", "toy"): ("4", "4", "graded", ""),
@@ -174,9 +326,17 @@ def test_course_grades_and_nbgrader_export_read_the_course_gradebook(lms_run):
 def test_feedback_on_zip_submissions_stays_for_the_lms(lms_run):
     code, text = lms_run["return"]
     assert code == 0, text
-    assert "returned feedback on toy to 0 student(s)" in text and "not returned (3):" in text
-    feedback = lms_run["root"] / "feedback" / "lee" / course.ASSIGNMENT
-    assert f"lee: not submitted through the exchange; send {feedback} through your LMS" in text
+    exchange = lms_run["exchange"]
+    feedback = lms_run["root"] / "feedback"
+    assert text.splitlines() == [
+        f"returned feedback on toy to 0 student(s) through {exchange / 'tnn101' / 'feedback'}",
+        "not returned (3):",
+        *(
+            f"  {student}: not submitted through the exchange; send {feedback / student / 'toy'} through your LMS"
+            for student in ("ana", "ben", "lee")
+        ),
+    ]
+    feedback = feedback / "lee" / course.ASSIGNMENT
     assert (feedback / f"{course.NOTEBOOK}.html").exists()
 
 
@@ -189,9 +349,9 @@ def test_grading_before_collecting_says_what_to_do(tmp_path):
 def test_unknown_assignment_and_missing_zips_stop_the_run_with_a_message(toy, tmp_path):
     root = toy[0]
     code, text = _cli(["collect", "a9_nope", "--from-zips", str(tmp_path), "--course", str(root)])
-    assert code == 2 and "assignment must be one of 'toy'; got 'a9_nope'" in text
+    assert (code, text) == (2, "course collect: assignment must be one of 'toy'; got 'a9_nope'\n")
     code, text = _cli(["collect", course.ASSIGNMENT, "--from-zips", str(tmp_path / "gone"), "--course", str(root)])
-    assert code == 2 and f"--from-zips {tmp_path / 'gone'}: no such file or folder" in text
+    assert (code, text) == (2, f"course collect: --from-zips {tmp_path / 'gone'}: no such file or folder\n")
 
 
 def test_a_due_date_in_the_wrong_format_names_the_file_and_value(tmp_path):
@@ -202,11 +362,22 @@ def test_a_due_date_in_the_wrong_format_names_the_file_and_value(tmp_path):
     with pytest.raises(ValueError, match="is not a date and time with a time zone"):
         Settings.load(tmp_path)
     (tmp_path / "course.toml").write_text("[course]\ncell_timout = 3\n")
-    with pytest.raises(ValueError, match=r"unknown key.*cell_timout"):
+    with pytest.raises(ValueError) as error:
         Settings.load(tmp_path)
+    known = "cell_timeout, class_dir, course_id, exchange_root, late_penalty_per_day, max_output_chars, memory_gib, "
+    known += "notebook_timeout, release_directory, source_directory"
+    assert str(error.value) == f"{tmp_path / 'course.toml'}: unknown option(s) cell_timout in [course] (known: {known})"
+    (tmp_path / "course.toml").write_text("[grading]\ncell_timeout = 3\n")
+    with pytest.raises(ValueError) as error:
+        Settings.load(tmp_path)
+    assert str(error.value) == f"{tmp_path / 'course.toml'}: unknown table(s) grading (known: [course], [due])"
     (tmp_path / "course.toml").write_text("[course]\ncell_timeout = -3\n")
     with pytest.raises(ValueError, match="cell_timeout must be a whole number >= 1, got -3"):
         Settings.load(tmp_path)
+
+
+def test_settings_have_no_replace_method_left_unused():
+    assert not hasattr(Settings, "replace"), "Settings.load takes the overrides; nothing else changes a Settings"
 
 
 def test_settings_travel_whole_and_each_default_is_stated_once():

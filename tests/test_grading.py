@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import json
 import os
+import re
 import shutil
 import socket
 import uuid
@@ -320,9 +321,14 @@ def test_feedback_never_shows_hidden_tests(batch, student):
 def test_summary_says_which_protections_were_active(batch, machine):
     summary = batch["summary"]
     run = dataclasses.replace(machine, memory_bytes=MEMORY, cpu_seconds=NOTEBOOK_TIMEOUT)
-    for name, active, _ in run.protections():
-        assert f"[{'on' if active else 'off'}] {name}" in summary
-    assert "4 failed, 2 missing" in summary
+    lines = summary.splitlines()
+    marks = [line.split(":")[0] for line in lines[lines.index("Protections for student code:") + 1 :]]
+    expected = [f"  [{'on' if active else 'off'}] {name}" for name, active, _ in run.protections()]
+    assert marks[: len(expected)] == expected
+    graded = len(batch["results"]) - 6
+    assert re.fullmatch(
+        rf"Graded {len(batch['results'])} submission\(s\) in [\d.]+ s: {graded} graded, 4 failed, 2 missing", lines[0]
+    )
 
 
 def test_student_code_runs_under_a_memory_cap(batch):
@@ -406,13 +412,61 @@ def test_regrading_after_a_crashing_resubmission_drops_the_earlier_score(batch, 
     assert not (out / "autograded" / "correct").joinpath(course.ASSIGNMENT).exists()
     assert "kernel died" in _feedback({"out": out}, "correct")
     assert not (out / "feedback" / "stub" / course.ASSIGNMENT).exists()  # not in this run
-    assert "1 failed" in capsys.readouterr().out
+    first = capsys.readouterr().out.splitlines()[0]
+    assert re.fullmatch(r"Graded \d+ submission\(s\) in [\d.]+ s: \d+ graded, 1 failed, 0 missing", first)
+
+
+def _modes(folder):
+    """{path relative to `folder`: permission bits} of `folder` and everything in it."""
+    paths = [folder, *folder.rglob("*")]
+    return {str(p.relative_to(folder)): p.stat().st_mode & 0o777 for p in paths}
+
+
+def test_the_grading_workspace_is_readable_by_its_owner_only(batch):
+    modes = _modes(batch["out"])
+    names = {path.split("/")[0] for path in modes}
+    assert names == {".", "autograded", "feedback", "grades", "gradebook.db", "logs", "similarity.csv"}
+    assert {path: mode for path, mode in modes.items() if mode & 0o077} == {}
+
+
+def test_a_partial_regrade_changes_only_that_student_and_warns_of_a_readable_course_folder(batch, capsys):
+    out = batch["root"] / "partial-out"
+    shutil.copytree(batch["out"], out)
+    out.chmod(0o755)
+    with open(_sheet({"out": out})) as sheet:
+        before = {row["student_id"]: row for row in csv.DictReader(sheet)}
+    pages = {p: p.read_bytes() for p in (out / "feedback").rglob("*") if p.is_file() and "stub" not in p.parts}
+    graded = sorted(str(p.relative_to(out)) for p in (out / "autograded").rglob("*"))
+    subs = batch["root"] / "partial-submissions"
+    _submit(subs / "stub" / course.ASSIGNMENT, course.submission("correct", batch["released"]))
+    _submit(subs / "correct" / course.ASSIGNMENT, course.submission("stub", batch["released"]))
+    argv = ["grade", course.ASSIGNMENT, "--student", "stub", "--submissions", str(subs), "--out", str(out)]
+    argv += ["--source", str(batch["source"]), "--course", str(batch["root"]), "--cell-timeout", str(CELL_TIMEOUT)]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("Graded 1 submission(s) in ")
+    assert printed[-1] == (
+        f"warning: {out} is readable by every user of this machine (mode 755); it holds the class's submissions "
+        f"and grades: chmod o-rwx {out}"
+    )
+    with open(_sheet({"out": out})) as sheet:
+        after = {row["student_id"]: row for row in csv.DictReader(sheet)}
+    assert (after["stub"]["status"], after["stub"]["score"]) == ("graded", "4")
+    assert {s: r for s, r in after.items() if s != "stub"} == {s: r for s, r in before.items() if s != "stub"}
+    assert {p: p.read_bytes() for p in pages} == pages, "no other student's feedback changed"
+    assert sorted(str(p.relative_to(out)) for p in (out / "autograded").rglob("*")) == graded
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        scores = {s.student.id: s.score for s in gb.find_assignment(course.ASSIGNMENT).submissions}
+    assert scores["stub"] == 4.0 and scores["correct"] == 4.0, "the other students' gradebook scores stay"
+    assert len(scores) == sum(r["status"] == "graded" for r in before.values())
 
 
 def test_the_command_fails_only_when_it_cannot_run(batch, capsys):
     here = ["--course", str(batch["root"]), "--source", str(batch["source"])]
     assert cli.main(["grade", "nope", "--submissions", str(batch["root"] / "submissions"), *here]) == 2
-    assert "assignment must be one of 'toy'" in capsys.readouterr().err
+    assert capsys.readouterr().err == "course grade: assignment must be one of 'toy'; got 'nope'\n"
     nowhere = str(batch["root"] / "nowhere")
     assert cli.main(["grade", course.ASSIGNMENT, "--submissions", nowhere, *here]) == 2
-    assert f"submissions folder {nowhere} does not exist" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"course grade: submissions folder {nowhere} does not exist\n"

@@ -192,3 +192,83 @@ def test_hidden_course_folder_gets_the_kernels_python_bound_back(monkeypatch, tm
     assert spec["exposed"] == [str(venv), str(library)] and spec["hidden"] == sorted(hidden)
     with pytest.raises(ValueError, match="inside the Python"):
         Sandbox(user=None, namespaces=True, hidden=(str(venv / "lib"),)).jail_spec("/w", "/r", None)
+
+
+def test_similarity_reads_the_reference_texts_once_per_run(tmp_path, monkeypatch):
+    from fixtures.students import REPO, solved, write_submission
+
+    from course_lib.grading import similarity
+
+    reads = []
+
+    def counted(function):
+        def wrapper(*args):
+            reads.append((function.__name__, *map(str, args)))
+            return function(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(similarity, "_course_lib_functions", counted(similarity._course_lib_functions))
+    monkeypatch.setattr(similarity, "_answer_cells", counted(similarity._answer_cells))
+    students = {name: tmp_path / name for name in ("ann", "bea", "cal", "dan")}
+    for folder in students.values():
+        write_submission(folder, "a1_softmax", solved("a1_softmax"))
+    folders = {name: str(folder / "a1_softmax") for name, folder in students.items()}
+    line = similarity.report_for_run(
+        folders, "a1_softmax", ["a1_softmax"], str(REPO / "solutions"), str(REPO / "assignments"), str(tmp_path)
+    )
+    assert line.startswith(f"Similarity report: {tmp_path / 'similarity.csv'} (6 pair(s) of students")
+    source = str(REPO / "solutions" / "a1_softmax" / "a1_softmax.ipynb")
+    assert reads.count(("_course_lib_functions",)) == 1
+    assert reads.count(("_answer_cells", source)) == 1
+    assert len(reads) == 1 + 1 + 1 + len(students), "course_lib, the source, the release, each student once"
+
+
+def test_each_fact_of_a_grade_sheet_row_has_one_home():
+    import datetime
+
+    from course_lib.grading.report import hours_text, net_score
+    from course_lib.grading.settings import utc_text
+
+    assert net_score(4.0, 2.0) == 2.0 and net_score(1.0, 3.0) == 0.0 and net_score(4.0, None) == 4.0
+    assert hours_text(25) == "25.0 h" and hours_text(0.04) == "0.0 h"
+    paris = datetime.timezone(datetime.timedelta(hours=1))
+    assert utc_text(datetime.datetime(2026, 3, 1, 13, 0, 5, 999, tzinfo=paris)) == "2026-03-01T12:00:05Z"
+    assert utc_text(datetime.datetime(2026, 3, 1, 12, 0)) == "2026-03-01T12:00:00Z", "nbgrader's naive UTC"
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_partial_one(tmp_path):
+    from course_lib.grading.files import atomic_path
+
+    path = tmp_path / "grades.csv"
+    path.write_text("old\n")
+    with pytest.raises(RuntimeError, match="disk full"), atomic_path(str(path)) as partial:
+        with open(partial, "w") as handle:
+            handle.write("half")
+        raise RuntimeError("disk full")
+    assert path.read_text() == "old\n" and sorted(os.listdir(tmp_path)) == ["grades.csv"]
+    with atomic_path(str(path)) as partial, open(partial, "w") as handle:
+        handle.write("new\n")
+    assert path.read_text() == "new\n" and sorted(os.listdir(tmp_path)) == ["grades.csv"]
+
+
+def test_the_graders_own_code_check_flags_borrowings_and_not_ordinary_code():
+    from course_lib.grading.integrity import borrowings
+
+    asked = {"softmax", "softmax_loss"}
+    own = 'import re\n\nPATTERN = re.compile("x")\n\n\ndef softmax(s):\n    return __import__("numpy").exp(s)\n'
+    through_module = "from course_lib import losses as L\n\ndef softmax_loss(s, y):\n    return L.softmax_loss(s, y)\n"
+    cells = [
+        ("softmax", own),
+        ("cell 9", "import importlib\nm = importlib.import_module('course_lib.losses')\n"),
+        ("softmax_loss", through_module),
+        ("cell 11", "def helper(name):\n    return eval(name)\n"),
+    ]
+    found = [(b.function, b.cell, b.line, b.code) for b in borrowings(cells, asked)]
+    assert found == [
+        ("softmax", "cell 9", 2, "m = importlib.import_module('course_lib.losses')"),
+        ("softmax_loss", "cell 9", 2, "m = importlib.import_module('course_lib.losses')"),
+        ("softmax_loss", "softmax_loss", 4, "return L.softmax_loss(s, y)"),
+        ("softmax", "cell 11", 2, "return eval(name)"),
+        ("softmax_loss", "cell 11", 2, "return eval(name)"),
+    ]

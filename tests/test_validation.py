@@ -55,6 +55,19 @@ def test_a_mistake_gives_one_line_with_its_message(student_notebooks):
     assert "\n" not in failed[0].message and "Traceback" not in result.text()
 
 
+def test_validate_stops_a_cell_at_the_courses_time_limit_not_the_default(tmp_path, isolated_jupyter):
+    (tmp_path / "course.toml").write_text("[course]\ncell_timeout = 2\n")
+    slow = {"softmax": [('    """Row-wise softmax', '    __import__("time").sleep(4)\n    """Row-wise softmax')]}
+    notebook = write_submission(tmp_path / "assignments", A1, solved(A1, slow))
+    result = validate(notebook)
+    assert result.tests[0] == Outcome(
+        "softmax: values, normalization and large scores",
+        2.0,
+        False,
+        "the cell ran past the time limit and was stopped (an endless loop, or very slow code?)",
+    )
+
+
 def test_the_release_fails_every_test_with_what_is_missing(isolated_jupyter):
     result = validate(REPO / "assignments" / A1 / f"{A1}.ipynb")
     assert len(result.tests) == 4 and result.score == 0

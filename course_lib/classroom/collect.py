@@ -23,8 +23,10 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 
 from course_lib.classroom.exchange import check_exchange, course_api, outcome_error
 from course_lib.classroom.lms import read_submissions
+from course_lib.grading.files import exposure_warnings, make_private, private_umask
 from course_lib.grading.release import check_assignments
-from course_lib.grading.settings import check_student_id
+from course_lib.grading.report import hours_text
+from course_lib.grading.settings import check_student_id, utc_text
 
 # nbgrader's timestamp.txt format (Exchange.timestamp_format, in UTC)
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
@@ -32,12 +34,18 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
 
 @dataclass
 class CollectReport:
-    """What a collect run did: collected [(student, submitted_at, hours late)], kept, rejected [(what, why)]."""
+    """What a collect run did: collected [(student, submitted_at, hours late)], kept, rejected [(what, why)].
+
+    notes: what the instructor should know about a submission that was used (where its time came from).
+    warnings: a class folder or gradebook that every user can read.
+    """
 
     assignment: str
     collected: list = field(default_factory=list)
     kept: list = field(default_factory=list)
     rejected: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
 
     def lines(self, settings):
         due = settings.due_date(self.assignment)
@@ -45,14 +53,16 @@ class CollectReport:
         if due:
             lines.append(f"due {due:%Y-%m-%d %H:%M} UTC")
         for student, when, hours_late in self.collected:
-            late = f", late by {hours_late:.1f} h" if hours_late > 0 else ""
+            late = f", late by {hours_text(hours_late)}" if hours_late > 0 else ""
             lines.append(f"  {student}: submitted {when}{late}")
         for line in self.kept:
             lines.append(f"  kept: {line}")
+        for line in self.notes:
+            lines.append(f"  note: {line}")
         if self.rejected:
             lines.append(f"could not use {len(self.rejected)}:")
             lines.extend(f"  {what}: {why}" for what, why in self.rejected)
-        return lines
+        return lines + self.warnings
 
 
 def submitted_root(settings):
@@ -101,7 +111,13 @@ class CheckedCollect(ExchangeCollect):
     the folders of the inbound box whose name is not a valid student id or an nbgrader time,
     whose owner is not the student they name, or that a submit cut short left incomplete
     (a server killed in the middle of it). A refused folder never hides a good one.
+
+    Like nbgrader's collect it honours coursedir.student_id (only that student) and
+    before_duedate (each student's latest submission before `due_date`, a naive UTC datetime
+    or None, when there is one; else their latest).
     """
+
+    due_date = None
 
     def init_src(self):
         from nbgrader.utils import check_mode
@@ -114,18 +130,27 @@ class CheckedCollect(ExchangeCollect):
             self.fail(f"nothing was ever submitted: {self.inbound_path} does not exist (run `course release` first)")
         if not check_mode(self.inbound_path, read=True, execute=True):
             self.fail(f"you cannot read {self.inbound_path}: run `course collect` as the instructor who released")
-        self.rejected, latest = [], {}
-        for path in sorted(glob.glob(os.path.join(self.inbound_path, f"*+{self.coursedir.assignment_id}+*"))):
+        self.rejected, by_student = [], {}
+        student = glob.escape(self.coursedir.student_id) if self.coursedir.student_id else "*"
+        pattern = os.path.join(self.inbound_path, f"{student}+{glob.escape(self.coursedir.assignment_id)}+*")
+        for path in sorted(glob.glob(pattern)):
             name = os.path.basename(path)
             try:
                 record = self._checked_record(path)
             except ValueError as error:
                 self.rejected.append((name, str(error)))
                 continue
-            best = latest.get(record["username"])
-            if best is None or record["timestamp"] > best["timestamp"]:
-                latest[record["username"]] = record
-        self.src_records = list(latest.values())
+            by_student.setdefault(record["username"], []).append(record)
+        self.src_records = [self._chosen(records) for records in by_student.values()]
+
+    def _chosen(self, records):
+        """The record that counts among one student's submissions."""
+        records = sorted(records, key=lambda r: r["timestamp"])
+        if self.before_duedate and self.due_date is not None:
+            on_time = [r for r in records if r["timestamp"] <= self.due_date]
+            if on_time:
+                return on_time[-1]
+        return records[-1]
 
     def _checked_record(self, path):
         from nbgrader.utils import parse_utc
@@ -155,8 +180,11 @@ def _owner(path):
         return str(os.stat(path).st_uid)
 
 
-def collect_from_exchange(settings, assignment):
+def collect_from_exchange(settings, assignment, student=None, before_duedate=False):
     """nbgrader collect of `assignment` from the exchange of `settings`; returns a CollectReport.
+
+    student: collect only this student's submission.
+    before_duedate: take each student's latest submission before the due date, when there is one.
 
     Raises ValueError (unknown assignment, unusable exchange) or RuntimeError (nbgrader failed).
     """
@@ -164,21 +192,33 @@ def collect_from_exchange(settings, assignment):
     from nbgrader.utils import temp_attrs
 
     check_assignments(settings, [assignment])
+    if student is not None:
+        check_student_id(student, "--student")
     check_exchange(settings.exchange)
-    _archive_all(settings, assignment)
-    api = course_api(settings)
-    with temp_attrs(api.coursedir, assignment_id=assignment):
-        app = CheckedCollect(coursedir=api.coursedir, authenticator=api.authenticator, parent=api)
-        app.update = True
-        outcome = capture_log(app)
+    due = settings.due_date(assignment)
+    with private_umask():
+        _archive_all(settings, assignment)
+        api = course_api(settings)
+        with temp_attrs(api.coursedir, assignment_id=assignment, student_id=student or ""):
+            app = CheckedCollect(coursedir=api.coursedir, authenticator=api.authenticator, parent=api)
+            app.update = True
+            app.before_duedate = before_duedate
+            app.due_date = due and due.replace(tzinfo=None)  # nbgrader's times are naive UTC
+            outcome = capture_log(app)
+    # nbgrader copies the modes of the students' files from the exchange
+    make_private(submitted_root(settings))
     if not outcome["success"]:
         raise RuntimeError(f"nbgrader could not collect {assignment}: {outcome_error(outcome)}")
-    report = CollectReport(assignment, rejected=list(getattr(app, "rejected", [])))
+    report = CollectReport(assignment, rejected=list(getattr(app, "rejected", [])), warnings=_warnings(settings))
     for record in sorted(getattr(app, "src_records", []), key=lambda r: r["username"]):
         when = record["timestamp"].replace(tzinfo=datetime.timezone.utc)
-        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = utc_text(when)
         report.collected.append((record["username"], stamp, _hours_late(settings, assignment, when)))
     return report
+
+
+def _warnings(settings):
+    return exposure_warnings(settings.class_root, settings.gradebook_path)
 
 
 def _write_submission(folder, submission, when):
@@ -203,7 +243,15 @@ def collect_from_zips(settings, assignment, path):
     """
     check_assignments(settings, [assignment])
     found, rejected = read_submissions(path, settings, assignment)
-    report = CollectReport(assignment, rejected=[(r.name, r.reason) for r in rejected])
+    report = CollectReport(assignment, rejected=[(r.name, r.reason) for r in rejected], warnings=_warnings(settings))
+    report.notes = [f"{s.name}: {note}" for s in found for note in s.notes]
+    with private_umask():
+        _collect_latest(settings, assignment, found, report)
+    return report
+
+
+def _collect_latest(settings, assignment, found, report):
+    """Archive every zip submission in `found` and put each student's latest in submitted/ (see collect_from_zips)."""
     by_student = {}
     for submission in found:
         by_student.setdefault(submission.student_id, []).append(submission)
@@ -230,4 +278,3 @@ def collect_from_zips(settings, assignment, path):
             continue
         _write_submission(folder, latest, when)
         report.collected.append((student, latest.submitted_at, _hours_late(settings, assignment, when)))
-    return report

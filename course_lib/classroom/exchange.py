@@ -13,6 +13,20 @@ import stat
 from course_lib.grading.config import api_config, put_python_on_path
 
 
+def course_nbgrader_config(folder):
+    """What the nbgrader_config.py in `folder` sets (a traitlets Config; empty when there is none).
+
+    The one reader of a course's (or a student edition's) nbgrader configuration file.
+    """
+    from traitlets.config import Config
+    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+
+    try:
+        return PyFileConfigLoader("nbgrader_config.py", path=folder).load_config()
+    except ConfigFileNotFound:
+        return Config()
+
+
 class ExchangeError(ValueError):
     """The exchange folder cannot be used; the message says why and what to do."""
 

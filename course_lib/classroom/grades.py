@@ -9,7 +9,10 @@ grades/<assignment>.csv. A student with no submission at all is `missing`.
 import csv
 import os
 
+from course_lib.grading.files import atomic_path
 from course_lib.grading.pipeline import sheet_path
+from course_lib.grading.report import hours_text, net_score
+from course_lib.grading.settings import utc_text
 
 COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "late", "submitted_at"]
 
@@ -41,13 +44,12 @@ def grade_rows(settings):
                 except MissingEntry:
                     row["status"], row["late"] = statuses.get(student.id, ("missing", ""))
                 else:
-                    penalty = submission.late_submission_penalty or 0.0
-                    row["score"] = f"{max(0.0, submission.score - penalty):g}"
+                    row["score"] = f"{net_score(submission.score, submission.late_submission_penalty):g}"
                     row["status"] = "needs manual grading" if submission.needs_manual_grade else "graded"
                     if submission.total_seconds_late > 0:
-                        row["late"] = f"{submission.total_seconds_late / 3600:.1f} h"
+                        row["late"] = hours_text(submission.total_seconds_late / 3600)
                     if submission.timestamp is not None:
-                        row["submitted_at"] = submission.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+                        row["submitted_at"] = utc_text(submission.timestamp)
                 rows.append(row)
     return sorted(rows, key=lambda r: (r["student_id"], r["assignment"]))
 
@@ -55,10 +57,8 @@ def grade_rows(settings):
 def export_grades(settings, out_path):
     """Write every row to `out_path` (CSV, COLUMNS); returns the number of rows."""
     rows = grade_rows(settings)
-    partial = f"{out_path}.partial"
-    with open(partial, "w", newline="") as sheet:
+    with atomic_path(out_path) as partial, open(partial, "w", newline="") as sheet:
         writer = csv.DictWriter(sheet, COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(partial, out_path)
     return len(rows)

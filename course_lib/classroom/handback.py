@@ -8,11 +8,31 @@ pages stay in the course folder (feedback/<student>/<assignment>/) for the LMS, 
 summary says so.
 """
 
+import contextlib
+import glob
 import os
+import stat
 import warnings
 
 from course_lib.classroom.exchange import check_exchange, course_api, outcome_error
 from course_lib.grading.release import check_assignments
+
+
+@contextlib.contextmanager
+def _pages_readable(folder):
+    """While the block runs, the feedback pages in `folder` are readable by all, as the exchange's copies must be.
+
+    nbgrader's release_feedback copies each page with its mode, and `course grade` writes
+    them owner-only; the folders above stay private, so nobody else reaches them here.
+    """
+    pages = glob.glob(os.path.join(folder, "*.html"))
+    for page in pages:
+        os.chmod(page, stat.S_IMODE(os.stat(page).st_mode) | 0o444)
+    try:
+        yield
+    finally:
+        for page in pages:
+            os.chmod(page, stat.S_IMODE(os.stat(page).st_mode) & ~0o077)
 
 
 def return_feedback(settings, assignment):
@@ -40,7 +60,8 @@ def return_feedback(settings, assignment):
         with warnings.catch_warnings():
             # nbgrader 0.9.6's release_feedback passes a misspelt keyword ("authentictor") on to traitlets
             warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
-            outcome = api.release_feedback(assignment, student)
+            with _pages_readable(folder):
+                outcome = api.release_feedback(assignment, student)
         if outcome["success"]:
             returned.append(student)
         else:

@@ -84,12 +84,9 @@ def self_study_plan(settings):
 
 def student_plan(root):
     """The student edition at `root`: (False, Assignments tab on?, lines), its exchange read from nbgrader_config.py."""
-    from nbgrader.apps import NbGrader
+    from course_lib.classroom.exchange import course_nbgrader_config
 
-    app = NbGrader()
-    app.config_file_paths.append(root)
-    app.load_config_file()
-    exchange, exchange_line = _exchange_line(app.config.Exchange.get("root", ""))
+    exchange, exchange_line = _exchange_line(course_nbgrader_config(root).Exchange.get("root", ""))
     lines = [
         "This is the student edition of the course: lessons in notebooks/, assignments in assignments/.",
         exchange_line,

@@ -9,7 +9,7 @@ is replaced (students who fetched it keep their copy).
 import os
 
 from course_lib.classroom.exchange import check_exchange, course_api, outcome_error
-from course_lib.grading.release import release
+from course_lib.grading.release import orphans, release
 
 
 def release_assignments(settings, assignments=None, to_exchange=False):
@@ -23,6 +23,10 @@ def release_assignments(settings, assignments=None, to_exchange=False):
         check_exchange(settings.exchange)  # before anything changes
     released = release(settings, assignments)
     lines = [f"regenerated {len(released)} assignment(s) in {settings.release_dir}: {', '.join(released) or 'none'}"]
+    for name in orphans(settings):
+        where = os.path.join(settings.release_dir, name)
+        retired = "(delete it by hand if it is retired)"
+        lines.append(f"left {where} as it is: {settings.source_dir} has no {name}/ {retired}")
     if not to_exchange:
         return lines
     api = course_api(settings, **{"ExchangeReleaseAssignment.force": True})

@@ -53,13 +53,11 @@ def check_notebooks(root):
 
 
 def check_nbgrader(root):
-    from nbgrader.apps import NbGrader
+    from course_lib.classroom.exchange import course_nbgrader_config
 
-    app = NbGrader()
-    app.config_file_paths.append(root)
-    app.load_config_file()
-    course = app.config.CourseDirectory.get("course_id", "")
-    exchange = app.config.Exchange.get("root", "")
+    config = course_nbgrader_config(root)
+    course = config.CourseDirectory.get("course_id", "")
+    exchange = config.Exchange.get("root", "")
     if not course or not exchange:
         raise AssertionError(f"nbgrader_config.py in {root} must set the course id and the exchange folder")
     there = "exists" if os.path.isdir(exchange) else "does not exist here (fine when you hand in through an LMS)"

@@ -22,12 +22,13 @@ import time
 import zipfile
 
 from course_lib import __version__
-from course_lib.classroom.lms import MANIFEST, MANIFEST_FORMAT
-from course_lib.grading.settings import COURSE_ID, Settings
+from course_lib.classroom.exchange import course_nbgrader_config
+from course_lib.classroom.lms import MANIFEST, MANIFEST_FORMAT, MAX_SUBMISSION_BYTES
+from course_lib.grading.files import atomic_path
+from course_lib.grading.settings import COURSE_ID, Settings, utc_text
 from course_lib.grading.settings import check_student_id as _check_id
 
 RELEASE_DIRECTORY = Settings.release_directory  # the field's default: assignments/
-MAX_BYTES = 50 * 1024**2  # a submission is notebooks and small data files
 SKIPPED = {".ipynb_checkpoints", "__pycache__"}
 
 
@@ -79,6 +80,31 @@ def find_assignment(assignment, course_root="."):
     return os.path.join(releases, assignment)
 
 
+def newest_copy(release_folder, assignment, say=print):
+    """The folder to submit: assignments/<a>/, or the fetched ./<a>/ beside assignments/ when its notebook is newer.
+
+    The student edition holds the release notebook in assignments/<a>/ and nbgrader's Fetch
+    puts another copy in <a>/ at the course's top; a student works in one of them. `say` is
+    told which one is submitted when both exist.
+    """
+    fetched = os.path.join(os.path.dirname(os.path.dirname(release_folder)), assignment)
+    released_notebook = os.path.join(release_folder, f"{assignment}.ipynb")
+    fetched_notebook = os.path.join(fetched, f"{assignment}.ipynb")
+    if not os.path.isfile(fetched_notebook):
+        return release_folder
+    fetched_is_newer = not os.path.isfile(released_notebook) or (
+        os.path.getmtime(fetched_notebook) > os.path.getmtime(released_notebook)
+    )
+    chosen, other = (fetched_notebook, released_notebook) if fetched_is_newer else (released_notebook, fetched_notebook)
+    if os.path.isfile(other):
+        name, other_name = os.path.relpath(chosen), os.path.relpath(other)
+        say(
+            f"Two copies of {assignment}: {name} (saved {_age(chosen)}) and {other_name} (saved {_age(other)}); "
+            f"submitting the newer, {name}"
+        )
+    return os.path.dirname(chosen)
+
+
 def _parents(folder):
     while os.path.dirname(folder) != folder:
         folder = os.path.dirname(folder)
@@ -107,10 +133,9 @@ def submission_files(folder, assignment):
                 continue
             files["/".join([assignment, *os.path.relpath(path, folder).split(os.sep)])] = path
     size = sum(os.path.getsize(p) for p in files.values())
-    if size > MAX_BYTES:
-        raise SubmitError(
-            f"the files in {folder} add up to {size / 1024**2:.0f} MB, more than {MAX_BYTES / 1024**2:.0f} MB"
-        )
+    if size > MAX_SUBMISSION_BYTES:
+        limit = MAX_SUBMISSION_BYTES / 1024**2
+        raise SubmitError(f"the files in {folder} add up to {size / 1024**2:.0f} MiB, more than {limit:.0f} MiB")
     return dict(sorted(files.items(), key=lambda item: (not item[0].endswith(".ipynb"), item[0])))
 
 
@@ -124,13 +149,7 @@ def sha256(path):
 
 def course_id_of(course):
     """The course id that `course`'s nbgrader_config.py names (the edition's, or the repository's)."""
-    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
-
-    try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=course).load_config()
-    except ConfigFileNotFound:
-        return COURSE_ID
-    return config.CourseDirectory.course_id if "course_id" in config.CourseDirectory else COURSE_ID
+    return course_nbgrader_config(course).CourseDirectory.get("course_id", COURSE_ID)
 
 
 def write_zip(path, assignment, student_id, files, now=None, course_id=COURSE_ID):
@@ -141,16 +160,14 @@ def write_zip(path, assignment, student_id, files, now=None, course_id=COURSE_ID
         "course_id": course_id,
         "assignment": assignment,
         "student_id": student_id,
-        "submitted_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "submitted_at": utc_text(now),
         "files": {name: sha256(disk) for name, disk in files.items()},
         "course_lib_version": __version__,
     }
-    partial = f"{path}.partial"
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with atomic_path(path) as partial, zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2) + "\n")
         for name, disk in files.items():
             archive.write(disk, name)
-    os.replace(partial, path)
     return manifest
 
 
@@ -170,7 +187,8 @@ def submit(assignment, student_id=None, out=None, course_root=".", say=print):
     from course_lib.grading.validation import validate
 
     student_id = check_student_id(student_id) if student_id is not None else default_student_id()
-    folder = find_assignment(assignment, course_root)
+    released = find_assignment(assignment, course_root)
+    folder = newest_copy(released, assignment, say)
     files = submission_files(folder, assignment)
     out = os.path.abspath(out or f"{student_id}-{assignment}.zip")
     if os.path.isdir(out):
@@ -198,7 +216,7 @@ def submit(assignment, student_id=None, out=None, course_root=".", say=print):
         )
     elif not checked:
         say("The checks did not run to the end; the zip is written anyway.")
-    course = os.path.dirname(os.path.dirname(folder))
+    course = os.path.dirname(os.path.dirname(released))
     manifest = write_zip(out, assignment, student_id, files, course_id=course_id_of(course))
     count = len(manifest["files"])
     say(

@@ -30,6 +30,7 @@ from course_lib.grading.feedback import TEMPLATE_NAME, TEMPLATES, FeedbackExport
 from course_lib.grading.late import PerDayLatePenalty
 from course_lib.grading.preprocessors import (
     DropDuplicateIds,
+    FlagReferenceImports,
     RestoreDeletedAnswers,
     SandboxedExecute,
     StderrIsNotFailure,
@@ -79,6 +80,7 @@ def course_config(settings):
         SandboxedExecute,
         TruncateOutputs,
         StderrIsNotFailure,
+        FlagReferenceImports,
         ClearMetadataPreprocessor,
         LimitOutput,
         SaveAutoGrades,

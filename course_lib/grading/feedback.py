@@ -22,7 +22,6 @@ from latex2mathml.converter import convert as latex_to_mathml
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from pygments.formatters import HtmlFormatter
-from traitlets import default
 
 from course_lib.grading.validation import failure_message, is_test_cell, name_of_test
 
@@ -103,15 +102,11 @@ def printed_text(cell):
 
 
 class FeedbackExporter(HTMLExporter):
-    """The course's feedback page; its Jinja environment shares one compiled-template cache."""
+    """The course's feedback page; its Jinja environment shares one compiled-template cache.
 
-    @default("template_name")
-    def _template_name_default(self):
-        return TEMPLATE_NAME
-
-    @default("extra_template_basedirs")
-    def _extra_template_basedirs_default(self):
-        return [TEMPLATES]
+    Its template (TEMPLATE_NAME in TEMPLATES) is set in one place, course_lib.grading.config:
+    nbgrader configures HTMLExporter's template, which a default here would not override.
+    """
 
     def default_filters(self):
         yield from super().default_filters()

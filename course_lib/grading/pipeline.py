@@ -21,6 +21,8 @@ How a run works, and why:
    this run's grade sheet, <out>/grades/<assignment>.csv.
    It also writes <out>/similarity.csv (course_lib.grading.similarity: near-copies, flagged
    only, never a change of score).
+   Everything it creates in <out> is readable by its owner only (course_lib.grading.files),
+   and the summary warns when <out> or its gradebook is readable by every user.
 """
 
 import dataclasses
@@ -39,9 +41,11 @@ import time
 from tqdm import tqdm
 
 from course_lib.checks import check_count
+from course_lib.grading.files import exposure_warnings, private_umask
 from course_lib.grading.release import check_assignments
 from course_lib.grading.report import StudentResult, status_page, summary, write_csv
 from course_lib.grading.sandbox import Sandbox, secret_paths
+from course_lib.grading.settings import check_student_id
 from course_lib.grading.similarity import report_for_run
 from course_lib.grading.submissions import find_submissions, stage
 
@@ -187,21 +191,32 @@ def _stage(submissions, run_root, master_db, assignment, settings):
     return results, jobs
 
 
-def _publish(results, out_dir, assignment, notebook_names, submissions):
-    """Replace this assignment's feedback and graded notebooks in `out_dir`; write its grade sheet."""
+def _copy_into(path, folder):
+    """Copy the file at `path` into `folder`, with the mode new files get (not the source's)."""
+    shutil.copyfile(path, os.path.join(folder, os.path.basename(path)))
+
+
+def _publish(results, out_dir, assignment, notebook_names, submissions, partial=False):
+    """Replace this assignment's feedback and graded notebooks in `out_dir`; write its grade sheet.
+
+    partial: the run graded only some students (`results`): the other students' feedback,
+        graded notebooks and grade-sheet rows stay as they are. Otherwise every student's
+        are replaced, so nothing of a student missing from this run remains.
+    """
     for step in ("feedback", "autograded"):
         if os.path.isdir(os.path.join(out_dir, step)):
-            for student in os.listdir(os.path.join(out_dir, step)):
+            replaced = [r.student_id for r in results] if partial else os.listdir(os.path.join(out_dir, step))
+            for student in replaced:
                 shutil.rmtree(os.path.join(out_dir, step, student, assignment), ignore_errors=True)
     for r in results:
         feedback_dir = os.path.join(out_dir, "feedback", r.student_id, assignment)
         os.makedirs(feedback_dir, exist_ok=True)
         for path in r.feedback:
-            shutil.copy(path, feedback_dir)
+            _copy_into(path, feedback_dir)
         folder = submissions.get(r.student_id)
         for name in SUBMISSION_RECORDS if folder else ():
             if os.path.isfile(os.path.join(folder, name)):
-                shutil.copy(os.path.join(folder, name), feedback_dir)
+                _copy_into(os.path.join(folder, name), feedback_dir)
         if r.status != "graded":
             for name in notebook_names:
                 with open(os.path.join(feedback_dir, f"{name}.html"), "w") as page:
@@ -210,8 +225,8 @@ def _publish(results, out_dir, assignment, notebook_names, submissions):
             graded_dir = os.path.join(out_dir, "autograded", r.student_id, assignment)
             os.makedirs(graded_dir, exist_ok=True)
             for path in r.autograded:
-                shutil.copy(path, graded_dir)
-    write_csv(results, sheet_path(out_dir, assignment))
+                _copy_into(path, graded_dir)
+    write_csv(results, sheet_path(out_dir, assignment), keep_others=partial)
 
 
 def sheet_path(course_dir, assignment):
@@ -219,7 +234,9 @@ def sheet_path(course_dir, assignment):
     return os.path.join(course_dir, "grades", f"{assignment}.csv")
 
 
-def grade(assignment, settings, submissions_dir=None, out_dir=None, jobs=1, show_progress=True, sandbox=None):
+def grade(
+    assignment, settings, submissions_dir=None, out_dir=None, jobs=1, show_progress=True, sandbox=None, students=None
+):
     """Grade every student's `assignment` in `submissions_dir`.
 
     assignment: the assignment id, a folder of settings.source_dir.
@@ -231,9 +248,12 @@ def grade(assignment, settings, submissions_dir=None, out_dir=None, jobs=1, show
     show_progress: draw a progress bar on stderr.
     sandbox: the Sandbox to use instead of the strongest one the machine allows (its
         limits and hidden paths are replaced by this run's); for tests of weaker machines.
+    students: grade only these student ids (a re-grade): every other student's feedback,
+        graded notebooks, grade-sheet row and gradebook entry stay as they were.
     Returns (list of StudentResult sorted by student id, run summary text).
-    Raises ValueError for an unknown assignment, FileNotFoundError for a missing
-    submissions folder, RuntimeError when nbgrader cannot generate the assignment.
+    Raises ValueError for an unknown assignment or a student without a submission folder,
+    FileNotFoundError for a missing submissions folder, RuntimeError when nbgrader cannot
+    generate the assignment.
     """
     from course_lib.grading.gradebook import record_results
 
@@ -251,7 +271,18 @@ def grade(assignment, settings, submissions_dir=None, out_dir=None, jobs=1, show
     if not os.path.isdir(submissions_dir):
         raise FileNotFoundError(f"submissions folder {submissions_dir} does not exist")
     jobs = check_count("jobs", jobs)
-    os.makedirs(out_dir, exist_ok=True)
+    for student in students or ():
+        check_student_id(student, "--student")
+        if not os.path.isdir(os.path.join(submissions_dir, student)):
+            raise ValueError(f"--student {student}: no submission folder {os.path.join(submissions_dir, student)}")
+    log_dir = os.path.join(out_dir, "logs", assignment)
+    log_paths = [os.path.join(log_dir, f"worker{i}.log") for i in range(jobs)]
+    with private_umask():
+        os.makedirs(out_dir, exist_ok=True)
+        shutil.rmtree(log_dir, ignore_errors=True)
+        os.makedirs(log_dir)
+        for path in log_paths:
+            open(path, "w").close()
     run_root = tempfile.mkdtemp(prefix="course-grade-")
     # kernels of an unprivileged user must pass through to their folders in here
     os.chmod(run_root, 0o711)
@@ -260,15 +291,13 @@ def grade(assignment, settings, submissions_dir=None, out_dir=None, jobs=1, show
     # Python is bound back.
     hidden = secret_paths(settings, submissions_dir, out_dir, run_root)
     sandbox = Sandbox.detect(settings, hidden) if sandbox is None else sandbox.limited(settings, hidden)
-    log_dir = os.path.join(out_dir, "logs", assignment)
-    shutil.rmtree(log_dir, ignore_errors=True)
-    os.makedirs(log_dir)
-    workers = [_Worker(os.path.join(log_dir, f"worker{i}.log"), run_root) for i in range(jobs)]
+    workers = [_Worker(path, run_root) for path in log_paths]
     try:
         for worker in workers:
             worker.start()
         master_db, notebook_names = _master_gradebook(run_root, settings, assignment)
-        submissions = find_submissions(submissions_dir, assignment, notebook_names)
+        everyone = find_submissions(submissions_dir, assignment, notebook_names)
+        submissions = [s for s in everyone if s.student_id in set(students)] if students else everyone
         results, job_list = _stage(submissions, run_root, master_db, assignment, settings)
         for job in job_list:
             job["sandbox"] = dataclasses.asdict(sandbox)
@@ -280,15 +309,18 @@ def grade(assignment, settings, submissions_dir=None, out_dir=None, jobs=1, show
             results.append(blank.failed(answer) if isinstance(answer, str) else StudentResult(**answer))
         results.sort(key=lambda r: r.student_id)
         folders = {s.student_id: s.folder for s in submissions}
-        _publish(results, out_dir, assignment, notebook_names, folders)
         run_dbs = {job["student"]: os.path.join(job["course_dir"], "gradebook.db") for job in job_list}
-        record_results(settings, out_dir, assignment, results, run_dbs)
-        graded = {s.student_id: s.folder for s in submissions if not s.problem}
+        # the similarity report always compares the whole class, also in a re-grade of some students
+        graded = {s.student_id: s.folder for s in everyone if not s.problem}
         release_dir = os.path.join(os.path.dirname(master_db), "release")
-        similar = report_for_run(graded, assignment, notebook_names, settings.source_dir, release_dir, out_dir)
+        with private_umask():
+            _publish(results, out_dir, assignment, notebook_names, folders, partial=bool(students))
+            record_results(settings, out_dir, assignment, results, run_dbs)
+            similar = report_for_run(graded, assignment, notebook_names, settings.source_dir, release_dir, out_dir)
     finally:
         for worker in workers:
             worker.stop()
         shutil.rmtree(run_root, ignore_errors=True)
     elapsed = time.monotonic() - start
-    return results, summary(results, sandbox.protections(), elapsed, sheet_path(out_dir, assignment)) + "\n" + similar
+    text = summary(results, sandbox.protections(), elapsed, sheet_path(out_dir, assignment))
+    return results, "\n".join([text, similar, *exposure_warnings(out_dir, os.path.join(out_dir, "gradebook.db"))])

@@ -10,6 +10,10 @@
 * `StderrIsNotFailure`: nbgrader scores a test cell 0 when anything reaches stderr,
   so a correct answer that triggers a warning (or a progress bar) loses its points.
   Here a test fails only by raising; its stderr stays visible, as normal output.
+* `FlagReferenceImports`: the test cells' own-code check runs in the student's kernel,
+  where the student's code can hide a borrowed function from it; this reads the student's
+  cells instead (course_lib.grading.integrity) and fails the tests of every asked function
+  the student took from course_lib, naming the line that did.
 * `SandboxedExecute`: nbgrader's Execute with kernels started by
   `course_lib.grading.sandbox.SandboxKernelManager`.
 """
@@ -20,6 +24,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 from traitlets import Integer
 
+from course_lib.grading.integrity import borrowings, defined_functions, tested_functions
 from course_lib.grading.sandbox import SandboxKernelManager
 from course_lib.grading.settings import Settings
 
@@ -161,6 +166,45 @@ class StderrIsNotFailure(NbGraderPreprocessor):
                 if output.output_type == "stream" and output.name == "stderr":
                     output.name = "stdout"
         return cell, resources
+
+
+class FlagReferenceImports(NbGraderPreprocessor):
+    """Fail each test of a function the student's cells take from course_lib, with a message naming the import.
+
+    The asked functions are those the released answer stubs (in the gradebook) define; the
+    student's cells are every code cell nbgrader does not restore (answers and added cells).
+    """
+
+    def preprocess(self, nb, resources):
+        ids = resources["nbgrader"]
+        with Gradebook(ids["db_url"]) as gb:
+            source = gb.find_notebook(ids["notebook"], ids["assignment"])
+            answers = {c.name for c in source.solution_cells}
+            asked = {name for c in source.source_cells if c.name in answers for name in defined_functions(c.source)}
+            given = [c.source for c in source.source_cells if c.locked and c.name not in answers]
+        student = [
+            (_grade_id(cell) or f"cell {index + 1}", cell.source)
+            for index, cell in enumerate(nb.cells)
+            if cell.cell_type == "code" and _student_cell(cell)
+        ]
+        by_function = {}
+        for found in borrowings(student, asked, given):
+            by_function.setdefault(found.function, found)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+                flagged = sorted(tested_functions(cell.source, asked) & set(by_function))
+                if flagged:
+                    message = "; ".join(by_function[name].message() for name in flagged)
+                    self.log.warning("Test cell '%s' failed by the own-code check: %s", _grade_id(cell), message)
+                    error = new_output("error", ename="OwnCodeError", evalue=message, traceback=[message])
+                    cell.outputs = [error, *cell.outputs]
+        return nb, resources
+
+
+def _student_cell(cell):
+    """Whether the student wrote or could change `cell` (nbgrader restores only locked non-answer cells)."""
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("solution")) or not meta.get("locked")
 
 
 class SandboxedExecute(Execute):

@@ -10,7 +10,19 @@ import html
 import os
 from dataclasses import dataclass, field, replace
 
+from course_lib.grading.files import atomic_path
+
 CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "late", "submitted_at", "detail"]
+
+
+def net_score(score, late_penalty):
+    """The score that counts: nbgrader's score less its late penalty (None: no penalty), never below 0."""
+    return max(0.0, score - (late_penalty or 0.0))
+
+
+def hours_text(hours):
+    """How grade sheets and summaries write a time late: hours with one decimal, e.g. "25.0 h"."""
+    return f"{hours:.1f} h"
 
 
 @dataclass
@@ -46,19 +58,26 @@ class StudentResult:
         return replace(self, score=None, status="missing", detail=detail, autograded=[], feedback=[])
 
 
-def write_csv(results, path):
-    """Write the grade sheet (CSV_COLUMNS, one row per student) atomically to `path`."""
+def write_csv(results, path, keep_others=False):
+    """Write the grade sheet (CSV_COLUMNS, one row per student) atomically to `path`.
+
+    keep_others: keep the rows an earlier sheet at `path` has for students not in `results`.
+    """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    partial = f"{path}.partial"
-    with open(partial, "w", newline="") as sheet:
+    rows = []
+    for r in results:
+        score = "" if r.score is None else f"{r.score:g}"
+        max_score = "" if r.max_score is None else f"{r.max_score:g}"
+        late = hours_text(r.hours_late) if r.late else ""
+        rows.append([r.student_id, r.assignment, score, max_score, r.status, late, r.submitted_at, r.detail])
+    if keep_others and os.path.isfile(path):
+        graded = {r.student_id for r in results}
+        with open(path, newline="") as sheet:
+            rows += [[row[c] for c in CSV_COLUMNS] for row in csv.DictReader(sheet) if row["student_id"] not in graded]
+    with atomic_path(path) as partial, open(partial, "w", newline="") as sheet:
         writer = csv.writer(sheet)
         writer.writerow(CSV_COLUMNS)
-        for r in sorted(results, key=lambda r: r.student_id):
-            score = "" if r.score is None else f"{r.score:g}"
-            max_score = "" if r.max_score is None else f"{r.max_score:g}"
-            late = f"{r.hours_late:.1f} h" if r.late else ""
-            writer.writerow([r.student_id, r.assignment, score, max_score, r.status, late, r.submitted_at, r.detail])
-    os.replace(partial, path)
+        writer.writerows(sorted(rows, key=lambda row: row[0]))
 
 
 def status_page(result):
@@ -87,6 +106,6 @@ def summary(results, protections, seconds, sheet):
         lines.append(f"  [{'on' if active else 'off'}] {name}: {explanation}")
     late = [r for r in results if r.late]
     if late:
-        lines.append("Late: " + ", ".join(f"{r.student_id} ({r.hours_late:.1f} h)" for r in late))
+        lines.append("Late: " + ", ".join(f"{r.student_id} ({hours_text(r.hours_late)})" for r in late))
     lines.append(f"Grade sheet: {sheet}")
     return "\n".join(lines)

@@ -34,6 +34,7 @@ else:
 
 COURSE_ID = "tnn101"  # the nbgrader course id of the class loop (exchange, hub groups, manifests)
 COURSE_FILE = "course.toml"
+TABLES = ("course", "due")  # the tables course.toml may have
 GIB = 1024**3
 # a student id (and so a folder name): no "/", no "..", no spaces; nbgrader splits on "+"
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -62,6 +63,16 @@ def parse_due_date(value, where):
             "(expected ISO 8601, for example 2026-12-08T23:59:00Z)"
         )
     return when.astimezone(datetime.timezone.utc)
+
+
+def utc_text(when):
+    """How the class loop writes a time (submitted_at, manifests, grade sheets): ISO 8601 UTC, seconds, a Z.
+
+    when: an aware datetime, or a naive one in UTC (as nbgrader keeps them).
+    """
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -126,11 +137,18 @@ class Settings:
                     document = tomllib.load(handle)
             except tomllib.TOMLDecodeError as error:
                 raise ValueError(f"{path} is not valid TOML: {error}") from error
-            known = {f.name for f in fields(cls)} - {"due_dates", "course_root"}
+            known = sorted({f.name for f in fields(cls)} - {"due_dates", "course_root"})
             course = document.get("course", {})
-            unknown = sorted(set(course) - known) + sorted(set(document) - {"course", "due"})
-            if unknown:
-                raise ValueError(f"{path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            if not isinstance(course, dict):
+                raise ValueError(f"{path}: [course] must be a table of options (known: {', '.join(known)})")
+            if unknown := sorted(set(document) - set(TABLES)):
+                raise ValueError(
+                    f"{path}: unknown table(s) {', '.join(unknown)} (known: {', '.join(f'[{t}]' for t in TABLES)})"
+                )
+            if unknown := sorted(set(course) - set(known)):
+                raise ValueError(
+                    f"{path}: unknown option(s) {', '.join(unknown)} in [course] (known: {', '.join(known)})"
+                )
             values.update(course)
             values["due_dates"] = tuple(
                 (a, parse_due_date(d, f"{path}, [due] {a}")) for a, d in document.get("due", {}).items()
@@ -140,6 +158,20 @@ class Settings:
             return cls(course_root=course_root, **values)
         except (TypeError, ValueError) as error:
             raise ValueError(f"{path}: {error}") from error
+
+    @classmethod
+    def of_file(cls, path):
+        """The settings of the course holding the file at `path`: course.toml in its folder or the nearest above.
+
+        A file in no course folder (the student edition carries no course.toml) gets the defaults.
+        Raises ValueError as `load` does for a bad course.toml.
+        """
+        folder = os.path.dirname(os.path.abspath(path))
+        while not os.path.isfile(os.path.join(folder, COURSE_FILE)):
+            if os.path.dirname(folder) == folder:
+                return cls()
+            folder = os.path.dirname(folder)
+        return cls.load(folder)
 
     def to_json(self):
         """The whole object as JSON text (for a worker process)."""
@@ -151,10 +183,6 @@ class Settings:
         values = json.loads(text)
         values["due_dates"] = tuple(tuple(pair) for pair in values["due_dates"])
         return cls(**values)
-
-    def replace(self, **changes):
-        """A copy with `changes` (None values ignored)."""
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     # -- derived values -------------------------------------------------------------------
 

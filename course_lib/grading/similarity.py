@@ -29,6 +29,8 @@ import nbformat
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 
+from course_lib.grading.files import atomic_path
+
 THRESHOLD = 0.8
 MIN_TOKENS = 100
 WHOLE = "(all answers)"  # the cell name of the comparison of whole notebooks
@@ -102,9 +104,11 @@ def _course_lib_functions():
     return found
 
 
-def references(source_notebook):
-    """{answer grade id: [(label, code), ...]}: the solution of each cell and course_lib's functions of its names."""
-    library = _course_lib_functions()
+def references(source_notebook, library):
+    """{answer grade id: [(label, code), ...]}: the solution of each cell and course_lib's functions of its names.
+
+    library: `_course_lib_functions()`, read once per run.
+    """
     result = {}
     for grade_id, source in _answer_cells(source_notebook).items():
         solution = "\n".join(line for line in source.split("\n") if line.strip() not in MARKERS)
@@ -114,21 +118,21 @@ def references(source_notebook):
     return result
 
 
-def compare(submissions, source_notebook, release_notebook, threshold=THRESHOLD, min_tokens=MIN_TOKENS):
-    """The near-copies among `submissions` ({student id: notebook path}), most similar first."""
+def compare(submissions, source_notebook, release_notebook, threshold=THRESHOLD, min_tokens=MIN_TOKENS, library=None):
+    """The near-copies among `submissions` ({student id: notebook path}), most similar first.
+
+    The reference texts (the source notebook, course_lib's functions: `library`, default read
+    here) are read and fingerprinted once, then compared with every student's answers.
+    """
+    library = _course_lib_functions() if library is None else library
     stubs = {gid: _fingerprint(code).hashes for gid, code in _answer_cells(release_notebook).items()}
+    texts = references(source_notebook, library)
     refs = {
-        gid: [(label, _fingerprint(code, stubs.get(gid, ()))) for label, code in found]
-        for gid, found in references(source_notebook).items()
+        gid: [(label, _fingerprint(code, stubs.get(gid, ()))) for label, code in found] for gid, found in texts.items()
     }
     all_stubs = set().union(*stubs.values())
-    refs[WHOLE] = [
-        (
-            "the solution in solutions/",
-            "\n\n".join(code for _, found in references(source_notebook).items() for label, code in found[:1]),
-        )
-    ]
-    refs[WHOLE] = [(label, _fingerprint(code, all_stubs)) for label, code in refs[WHOLE]]
+    solution = "\n\n".join(found[0][1] for found in texts.values())
+    refs[WHOLE] = [("the solution in solutions/", _fingerprint(solution, all_stubs))]
     prints = {}  # {grade id: {student: fingerprint}} of the answers long enough to compare
     for student, path in sorted(submissions.items()):
         answers = {gid: code for gid, code in _answer_cells(path).items() if gid in stubs}
@@ -154,13 +158,11 @@ def compare(submissions, source_notebook, release_notebook, threshold=THRESHOLD,
 
 def write_report(matches, path):
     """Write the matches (CSV_COLUMNS) atomically to `path`."""
-    partial = f"{path}.partial"
-    with open(partial, "w", newline="") as sheet:
+    with atomic_path(path) as partial, open(partial, "w", newline="") as sheet:
         writer = csv.writer(sheet)
         writer.writerow(CSV_COLUMNS)
         for m in matches:
             writer.writerow([m.kind, m.student, m.other, m.cell, f"{m.similarity:.2f}"])
-    os.replace(partial, path)
 
 
 def summary_line(matches, path):
@@ -181,6 +183,7 @@ def report_for_run(submissions, assignment, notebook_names, source_dir, release_
     """
     path = os.path.join(out_dir, "similarity.csv")
     try:
+        library = _course_lib_functions()
         matches = []
         for name in notebook_names:
             notebooks = {
@@ -192,6 +195,7 @@ def report_for_run(submissions, assignment, notebook_names, source_dir, release_
                 notebooks,
                 os.path.join(source_dir, assignment, f"{name}.ipynb"),
                 os.path.join(release_dir, assignment, f"{name}.ipynb"),
+                library=library,
             )
             if len(notebook_names) > 1:
                 found = [Match(m.kind, m.student, m.other, f"{name}/{m.cell}", m.similarity) for m in found]

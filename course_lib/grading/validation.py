@@ -141,12 +141,14 @@ def _changed_tests(notebook):
     ]
 
 
-def validate(notebook_path, cell_timeout=Settings.cell_timeout):
+def validate(notebook_path, settings=None):
     """Run the notebook at `notebook_path` and return its Validation.
 
-    The notebook runs in its own folder, in a fresh kernel, each cell limited to
-    `cell_timeout` seconds. Raises FileNotFoundError for a missing notebook and
-    ValueError for a file that is not a notebook.
+    The notebook runs in its own folder, in a fresh kernel, each cell limited to the
+    cell_timeout of `settings` (default: the settings of the course holding the notebook,
+    Settings.of_file, so that Validate stops a cell where grading would). Raises
+    FileNotFoundError for a missing notebook and ValueError for a file that is not a
+    notebook or a bad course.toml.
     """
     import nbformat
     from nbgrader import utils
@@ -165,9 +167,10 @@ def validate(notebook_path, cell_timeout=Settings.cell_timeout):
         raise ValueError(f"{path} is not a readable notebook: {error}") from error
     if not any(is_test_cell(cell) for cell in notebook.cells):
         return Validation([])
+    settings = settings or Settings.of_file(path)
     changed = _changed_tests(notebook)
     config = Config()
-    config.Execute.timeout = cell_timeout
+    config.Execute.timeout = settings.cell_timeout
     # tracebacks without source lines: the failure is the message, not the test's code
     # (and no kernel log lines, such as ipykernel's note on unencrypted local TCP, among the results)
     config.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal", "--IPKernelApp.log_level=ERROR"]

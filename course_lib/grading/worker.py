@@ -22,9 +22,9 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
 from course_lib.grading.config import api_config, sandboxed
-from course_lib.grading.report import StudentResult
+from course_lib.grading.report import StudentResult, hours_text, net_score
 from course_lib.grading.sandbox import Sandbox, SandboxKernelManager
-from course_lib.grading.settings import Settings
+from course_lib.grading.settings import Settings, utc_text
 
 # (pattern in nbgrader's log, what the instructor is told)
 FAILURES = [
@@ -125,10 +125,10 @@ def grade_student(job):
         notes = _gradebook_notes(gb, job) + _cell_notes(autograded)
         penalty = submission.late_submission_penalty or 0.0
         if submission.total_seconds_late > 0:
-            notes.append(f"late by {submission.total_seconds_late / 3600:.1f} h: {penalty:g} point(s) off")
-        result = result.graded(max(0.0, submission.score - penalty), submission.max_score, "; ".join(notes))
+            notes.append(f"late by {hours_text(submission.total_seconds_late / 3600)}: {penalty:g} point(s) off")
+        result = result.graded(net_score(submission.score, penalty), submission.max_score, "; ".join(notes))
         if submission.timestamp is not None:
-            result.submitted_at = submission.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+            result.submitted_at = utc_text(submission.timestamp)
         result.hours_late = submission.total_seconds_late / 3600
 
     feedback = api.generate_feedback(job["assignment"], job["student"])

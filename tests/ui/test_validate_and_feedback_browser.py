@@ -4,8 +4,9 @@
   course configures it) serves a1 answered with one mistake, and a lesson. Clicking the
   notebook's Validate button shows one line per test, the failing one with its message and
   no test source; on the lesson it does not say "Success!".
-* A feedback page, opened from disk with every network request refused, renders its math:
-  the MathML formulas take up room on the page, and nothing was fetched.
+* The feedback page a real `course grade` run wrote, opened from disk with every network
+  request refused, renders its math: the MathML formulas take up room on the page, and
+  nothing was fetched.
 
 Screenshots of both go to the test's temporary folder.
 """
@@ -13,15 +14,13 @@ Screenshots of both go to the test's temporary folder.
 import json
 import sys
 
-import nbformat
 import pytest
 from fixtures.course_jupyter import course_jupyter_env
 from fixtures.jupyter_server import serving
 from fixtures.students import REPO, solved, write_submission
-from nbformat.v4 import new_output
-from traitlets.config import Config
 
-from course_lib.grading.feedback import TEMPLATE_NAME, TEMPLATES, FeedbackExporter
+from course_lib.grading.pipeline import grade
+from course_lib.grading.settings import Settings
 
 A1 = "a1_softmax"
 SUMMED = {"softmax_loss": [("loss = -log_probs[rows, y].mean()", "loss = -log_probs[rows, y].sum()")]}
@@ -79,34 +78,17 @@ def test_validate_on_a_lesson_is_no_success(lab, page, tmp_path):
 
 
 def _feedback_page(folder):
-    """A feedback page for a1 answered with one mistake, as generate_feedback writes it (scores filled in)."""
-    notebook = solved(A1, SUMMED)
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
-            failed = meta["grade_id"] == "test_softmax_loss_value"
-            meta["score"] = 0 if failed else meta["points"]
-            cell.outputs = [new_output("stream", name="stdout", text="relative error 1.2e-12\n")]
-            if failed:
-                cell.outputs.append(
-                    new_output(
-                        "error", ename="AssertionError", evalue="you summed over the N = 3 examples", traceback=[]
-                    )
-                )
-    config = Config()
-    config.FeedbackExporter.template_name = TEMPLATE_NAME
-    config.FeedbackExporter.extra_template_basedirs = [TEMPLATES]
-    resources = {
-        "nbgrader": {"notebook": A1, "assignment": A1, "student": "bob", "score": 8, "max_score": 10, "late_penalty": 0}
-    }
-    body, _ = FeedbackExporter(config=config).from_notebook_node(nbformat.from_dict(notebook), resources=resources)
-    path = folder / "feedback.html"
-    path.write_text(body)
-    return path
+    """The feedback page a real `course grade` run writes for a1 answered with one mistake (bob)."""
+    write_submission(folder / "submitted" / "bob", A1, solved(A1, SUMMED))
+    submitted, out = folder / "submitted", folder / "out"
+    results, _ = grade(A1, Settings(course_root=REPO), submitted, out_dir=out, show_progress=False)
+    assert [(r.student_id, r.status, r.score) for r in results] == [("bob", "graded", 8.0)]
+    return out / "feedback" / "bob" / A1 / f"{A1}.html"
 
 
-def test_feedback_math_renders_without_the_network(browser, tmp_path):
+def test_feedback_math_renders_without_the_network(browser, tmp_path, isolated_jupyter):
     path = _feedback_page(tmp_path)
+    formulas = path.read_text().count("<math")
     context = browser.new_context(viewport={"width": 1000, "height": 900}, offline=True)
     requested = []
     page = context.new_page()
@@ -116,7 +98,7 @@ def test_feedback_math_renders_without_the_network(browser, tmp_path):
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
         heights = page.evaluate("[...document.querySelectorAll('math')].map(m => m.getBoundingClientRect().height)")
         page.screenshot(path=tmp_path / "feedback.png", full_page=True)
-        assert len(heights) >= 5 and min(heights) > 5, f"MathML formulas laid out with heights {heights}"
+        assert len(heights) == formulas and min(heights) > 5, f"MathML formulas laid out with heights {heights}"
         assert requested == [path.as_uri()], f"the page fetched {requested[1:]}"
         assert page.locator("tr.fail").count() == 1 and page.locator("tr.pass").count() == 3
     finally:
