@@ -258,6 +258,7 @@ def grade(
     from course_lib.grading.gradebook import record_results
 
     start = time.monotonic()
+    jobs = check_count("jobs", jobs)  # the arguments first: a typo is not worth a look at the folders
     check_assignments(settings, [assignment])
     out_dir = os.path.abspath(out_dir or settings.class_root)
     if submissions_dir is None:
@@ -270,7 +271,6 @@ def grade(
     submissions_dir = os.path.abspath(submissions_dir)
     if not os.path.isdir(submissions_dir):
         raise FileNotFoundError(f"submissions folder {submissions_dir} does not exist")
-    jobs = check_count("jobs", jobs)
     for student in students or ():
         check_student_id(student, "--student")
         if not os.path.isdir(os.path.join(submissions_dir, student)):
