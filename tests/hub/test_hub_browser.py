@@ -14,7 +14,6 @@ Screenshots of each step are left in the test's temporary folder (printed with -
 """
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -23,7 +22,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from fixtures.students import solved
-from ui.lab import CHROMIUM, CHROMIUM_ARGS
 
 from course_lib.classroom.hub import memory
 
@@ -33,23 +31,6 @@ MAX_SCORE = 10
 TIMEOUT_MS = 120_000
 # student 2 gets the softmax wrong: every test of softmax fails, the rest pass (one helper per test)
 WRONG_SOFTMAX = {"softmax": [("np.exp(", "np.exp(2 * ")]}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM} (install it with `apt-get install chromium`)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")
