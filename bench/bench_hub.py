@@ -43,13 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "hub"))
 
 import _rest
-from conftest import ClassHub, _free_port_block
+from conftest import ClassHub, throwaway_layout
 from fixtures.students import solved
 
 from course_lib.classroom.hub import accounts, process
 from course_lib.classroom.hub.config import Hub
-from course_lib.classroom.hub.layout import HubLayout
-from course_lib.grading.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "a1_softmax"
@@ -156,15 +154,7 @@ def main(argv=None):
     os.chmod(base, 0o755)
     roster = base / "roster.csv"
     roster.write_text("student_id\n" + "".join(f"{s}\n" for s in students))
-    settings = Settings.load(str(REPO), exchange_root=str(base / "exchange"))
-    layout = HubLayout(
-        settings.course_id,
-        settings.exchange,
-        _free_port_block(),
-        state_dir=str(base / "state"),
-        course_dir=str(base / "srv" / "course"),
-        config_dir=str(base / "config"),  # its own Jupyter configuration: other hubs may run meanwhile
-    )
+    settings, layout = throwaway_layout(base)
     group_existed = layout.instructor_group in {g.gr_name for g in grp.getgrall()}
     running = None
     with open(base / "course-hub.log", "w") as log:

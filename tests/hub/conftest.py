@@ -307,6 +307,21 @@ def hub_environment():
     return venv
 
 
+def throwaway_layout(base, **options):
+    """(settings, layout) of a hub whose exchange, state, course and configuration all live under
+    `base` (other hubs may run meanwhile), on three free ports; `options` go to HubLayout."""
+    settings = Settings.load(str(REPO), exchange_root=str(base / "exchange"))
+    return settings, HubLayout(
+        settings.course_id,
+        settings.exchange,
+        _free_port_block(),
+        state_dir=str(base / "state"),
+        course_dir=str(base / "srv" / "course"),
+        config_dir=str(base / "config"),
+        **options,
+    )
+
+
 @pytest.fixture(scope="session")
 def free_port_block():
     """A function returning a port P with P, P + 1 and P + 2 free on 127.0.0.1 (a hub's three ports)."""
@@ -326,16 +341,7 @@ def make_class_hub(hub_environment):
         student_names = tuple(f"{PREFIX}{tag}s{n}" for n in range(1, students + 1))
         group = f"{PREFIX}{tag}-instructors"
         cleanups.append((base, (*instructor_names, *student_names), group))
-        settings = Settings.load(str(REPO), exchange_root=str(base / "exchange"))
-        layout = HubLayout(
-            settings.course_id,
-            settings.exchange,
-            _free_port_block(),
-            state_dir=str(base / "state"),
-            course_dir=str(base / "srv" / "course"),
-            config_dir=str(base / "config"),
-            instructor_group=group,
-        )
+        settings, layout = throwaway_layout(base, instructor_group=group)
         hub = Hub(layout, student_names, instructor_names)
         log_path = base / "jupyterhub.log"
         process.prepare(hub, str(REPO), settings, log=lambda line: None)
